@@ -1,0 +1,21 @@
+//! The OpenGate platform: `Application::build(config)` → bound port → `run_until_stopped`.
+//!
+//! Layers by folder: `http/` (routes, error → response), `auth/` (partner request
+//! signatures), `domain/` (types and rules), `storage/` (all SQL), `admin` (operator
+//! use-cases), `cli` (the command line).
+
+pub mod admin;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod password;
+pub mod startup;
+pub mod state;
+pub mod storage;
+
+pub use startup::Application;

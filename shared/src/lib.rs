@@ -2,6 +2,7 @@
 //! partner SDK, the tests and the H5 app (compiled to wasm32). Nothing here performs
 //! I/O, so the same code computes a signature on a partner's server and on ours.
 
+pub mod amount;
 pub mod error;
 pub mod ids;
 pub mod signing;

@@ -1,0 +1,342 @@
+//! The operator command line: `opengate serve`, `opengate demo`, and subcommands for
+//! companies, apps, permissions, keys, IP bindings, URLs, users, currencies, credit.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::admin;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::domain::PermissionStatus;
+use crate::startup::{self, Application};
+
+#[derive(Debug, Parser)]
+#[command(name = "opengate", version, about = "OpenGate open platform: server and operator commands")]
+pub struct Cli {
+    /// TOML configuration file (environment variables OPENGATE_* override it).
+    #[arg(long, global = true, env = "OPENGATE_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the platform (HTTP server and workers).
+    Serve {
+        /// Demo mode: local master key, demo data created and printed.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run in demo mode (same as `serve --demo`).
+    Demo,
+    /// Create or migrate the database, then exit.
+    Migrate,
+    /// Print a new random master key.
+    GenMasterKey,
+    #[command(subcommand)]
+    Company(CompanyCmd),
+    #[command(subcommand)]
+    App(AppCmd),
+    #[command(subcommand)]
+    Key(KeyCmd),
+    #[command(subcommand)]
+    User(UserCmd),
+    #[command(subcommand)]
+    Currency(CurrencyCmd),
+    /// Credit a user's balance (operator funding; journaled).
+    Credit {
+        /// User id, mobile or e-mail.
+        user: String,
+        asset: String,
+        /// Decimal string, e.g. 100.00
+        amount: String,
+        #[arg(long, default_value = "operator credit")]
+        reference: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CompanyCmd {
+    /// Create a company (no-op when it exists).
+    Create {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCmd {
+    /// Create an app bound for ever to one admin account.
+    Create {
+        #[arg(long)]
+        company: String,
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        name: String,
+        /// Admin account: user id, mobile or e-mail (preferably a company e-mail).
+        #[arg(long)]
+        admin: String,
+    },
+    /// Show an app (no secrets).
+    Show { app: String },
+    /// Set a permission: apply (admin), approve or refuse (operator).
+    Permission { app: String, permission: String, action: PermissionAction },
+    /// Suspend an app: its keys stop working at once.
+    Suspend { app: String },
+    /// Re-activate a suspended app.
+    Activate { app: String },
+    /// Add or remove a redirect URI.
+    RedirectUri { action: AddRemove, app: String, uri: String },
+    /// Allow return URLs (and notify URLs) under a host.
+    ReturnHost { app: String, host: String },
+    /// Set (or clear with --clear) the notify URL.
+    NotifyUrl {
+        app: String,
+        url: Option<String>,
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Make a new notify secret; the old one keeps signing for 24 h.
+    RotateNotifySecret { app: String },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum PermissionAction {
+    Apply,
+    Approve,
+    Refuse,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum AddRemove {
+    Add,
+    Remove,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCmd {
+    /// Create a key pair; the secret is shown once.
+    Create { app: String },
+    /// List an app's key pairs.
+    List { app: String },
+    Disable { access_key: String },
+    Enable { access_key: String },
+    Delete { access_key: String },
+    /// Bind a key to an IPv4/IPv6 address or CIDR range.
+    BindIp { access_key: String, rule: String },
+    UnbindIp { access_key: String, rule: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Create a platform account. The password is read from OPENGATE_NEW_PASSWORD.
+    Create {
+        #[arg(long)]
+        mobile: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        nickname: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CurrencyCmd {
+    /// Create or update a currency with its number of decimals.
+    Set { code: String, decimals: i64 },
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(execute(cli, Clock::system())) {
+        Ok(out) => {
+            if !out.is_empty() {
+                println!("{out}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// Runs one command; returns what to print. Tests call this with parsed arguments.
+pub async fn execute(cli: Cli, clock: Clock) -> anyhow::Result<String> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve { demo } => {
+            config.demo |= demo;
+            serve(config, clock).await.map(|()| String::new())
+        }
+        Command::Demo => {
+            config.demo = true;
+            serve(config, clock).await.map(|()| String::new())
+        }
+        Command::GenMasterKey => Ok(crate::crypto::new_master_key()),
+        Command::Migrate => {
+            startup::open_state(config, clock).await?;
+            Ok("database is up to date".into())
+        }
+        other => {
+            let st = startup::open_state(config, clock).await?;
+            let out = operate(&st, other).await;
+            st.db.pool.close().await;
+            out
+        }
+    }
+}
+
+async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
+    init_logging(&config);
+    let demo = config.demo;
+    let app = Application::build_with_clock(config, clock).await?;
+    if demo {
+        let text = crate::demo::seed(app.state()).await?;
+        println!("\nOpenGate demo is running. Demo credentials (also in {}):\n{text}",
+            crate::demo::data_dir(&app.state().config).join("demo-credentials.txt").display());
+    }
+    if let Some(addr) = app.addr() {
+        tracing::info!(%addr, database = %crate::storage::redact_url(&app.state().config.database_url), "OpenGate listening");
+        println!("Listening on http://{addr} (Ctrl-C to stop)");
+    }
+    startup::cancel_on_signal(app.shutdown_token());
+    app.run_until_stopped().await
+}
+
+async fn operate(st: &crate::state::AppState, cmd: Command) -> anyhow::Result<String> {
+    Ok(match cmd {
+        Command::Company(CompanyCmd::Create { id, name }) => {
+            let created = admin::create_company(st, &id, name.as_deref().unwrap_or(&id)).await?;
+            if created { format!("company {id} created") } else { format!("company {id} already exists") }
+        }
+        Command::App(cmd) => operate_app(st, cmd).await?,
+        Command::Key(cmd) => operate_key(st, cmd).await?,
+        Command::User(UserCmd::Create { mobile, email, nickname }) => {
+            let pw = std::env::var("OPENGATE_NEW_PASSWORD").ok();
+            let id = admin::create_user(st, mobile.as_deref(), email.as_deref(), pw.as_deref(), &nickname).await?;
+            format!("user {id} created{}", if pw.is_none() { " (no password: set OPENGATE_NEW_PASSWORD to give one)" } else { "" })
+        }
+        Command::Currency(CurrencyCmd::Set { code, decimals }) => {
+            admin::set_currency(st, &code, decimals).await?;
+            format!("currency {code} has {decimals} decimals")
+        }
+        Command::Credit { user, asset, amount, reference } => {
+            let total = admin::credit(st, &user, &asset, &amount, &reference).await?;
+            format!("credited {amount} {asset} to {user}; balance now {total} {asset}")
+        }
+        Command::Serve { .. } | Command::Demo | Command::Migrate | Command::GenMasterKey => String::new(),
+    })
+}
+
+async fn operate_app(st: &crate::state::AppState, cmd: AppCmd) -> anyhow::Result<String> {
+    Ok(match cmd {
+        AppCmd::Create { company, app, name, admin: who } => {
+            let c = admin::create_app(st, &company, &app, &name, &who).await?;
+            format!(
+                "app {} created under company {} with admin {} (trading and withdrawal frozen)\n\
+                 notify secret (shown once, keep it on your server): {}\n\
+                 next: `opengate key create {}` for a key pair",
+                c.app_id, c.company_id, c.admin_user_id, c.notify_secret, c.app_id
+            )
+        }
+        AppCmd::Show { app } => serde_json::to_string_pretty(&admin::app_report(st, &app).await?)?,
+        AppCmd::Permission { app, permission, action } => {
+            let status = match action {
+                PermissionAction::Apply => PermissionStatus::Applied,
+                PermissionAction::Approve => PermissionStatus::Approved,
+                PermissionAction::Refuse => PermissionStatus::Refused,
+            };
+            admin::set_permission(st, &app, &permission, status).await?;
+            format!("permission {permission} of {app}: {}", status.as_str())
+        }
+        AppCmd::Suspend { app } => {
+            admin::set_app_active(st, &app, false).await?;
+            format!("app {app} suspended")
+        }
+        AppCmd::Activate { app } => {
+            admin::set_app_active(st, &app, true).await?;
+            format!("app {app} active")
+        }
+        AppCmd::RedirectUri { action: AddRemove::Add, app, uri } => {
+            admin::add_redirect_uri(st, &app, &uri).await?;
+            format!("redirect URI added to {app}")
+        }
+        AppCmd::RedirectUri { action: AddRemove::Remove, app, uri } => {
+            admin::remove_redirect_uri(st, &app, &uri).await?;
+            format!("redirect URI removed from {app}")
+        }
+        AppCmd::ReturnHost { app, host } => {
+            admin::add_return_host(st, &app, &host).await?;
+            format!("return host {host} allowed for {app}")
+        }
+        AppCmd::NotifyUrl { app, url, clear } => {
+            if url.is_none() && !clear {
+                anyhow::bail!("give a URL, or --clear to remove the notify URL");
+            }
+            admin::set_notify_url(st, &app, if clear { None } else { url.as_deref() }).await?;
+            format!("notify URL of {app} {}", if clear { "cleared" } else { "set" })
+        }
+        AppCmd::RotateNotifySecret { app } => {
+            let s = admin::rotate_notify_secret(st, &app).await?;
+            format!("new notify secret of {app} (shown once; the previous one signs for 24 h more):\n{s}")
+        }
+    })
+}
+
+async fn operate_key(st: &crate::state::AppState, cmd: KeyCmd) -> anyhow::Result<String> {
+    Ok(match cmd {
+        KeyCmd::Create { app } => {
+            let k = admin::create_key(st, &app).await?;
+            format!(
+                "access key: {}\nsecret key: {}\nThe secret key is shown only this once: store it on your server, never in an app.",
+                k.access_key, k.secret_key
+            )
+        }
+        KeyCmd::List { app } => {
+            let r = admin::app_report(st, &app).await?;
+            serde_json::to_string_pretty(&r.keys)?
+        }
+        KeyCmd::Disable { access_key } => {
+            admin::set_key_enabled(st, &access_key, false).await?;
+            format!("key {access_key} disabled")
+        }
+        KeyCmd::Enable { access_key } => {
+            admin::set_key_enabled(st, &access_key, true).await?;
+            format!("key {access_key} enabled")
+        }
+        KeyCmd::Delete { access_key } => {
+            admin::delete_key(st, &access_key).await?;
+            format!("key {access_key} deleted")
+        }
+        KeyCmd::BindIp { access_key, rule } => {
+            let r = admin::bind_ip(st, &access_key, &rule).await?;
+            format!("key {access_key} bound to {r}")
+        }
+        KeyCmd::UnbindIp { access_key, rule } => {
+            admin::unbind_ip(st, &access_key, &rule).await?;
+            format!("binding {rule} removed from {access_key}")
+        }
+    })
+}

@@ -1,0 +1,217 @@
+//! Configuration: defaults → optional TOML file → `OPENGATE_*` environment →
+//! [`Config::validate`]. The server refuses to start on an unsafe setting and says why.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use ipnet::IpNet;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server binds (`127.0.0.1:8080`; port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// Absolute URL partners and browsers reach the platform at.
+    pub public_base_url: String,
+    /// `sqlite://path/to/file.db` (default, created on first start) or `postgres://…`.
+    pub database_url: String,
+    /// Connections in the database pool.
+    pub database_max_connections: u32,
+    /// 32 random bytes, base64: encrypts secret keys and notify secrets at rest.
+    #[serde(serialize_with = "ser_secret_opt")]
+    pub master_key: Option<SecretString>,
+    /// Demo mode: a master key is generated next to the database and demo data is
+    /// created and printed. Never for production.
+    pub demo: bool,
+    /// Folder with the built H5 (`trunk build --release` writes `dist/`).
+    pub h5_dir: PathBuf,
+    /// Peers whose forwarded-for header is believed (CIDR list). Empty: only the TCP peer counts.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Header a trusted proxy puts the client address in.
+    pub client_ip_header: String,
+    /// Most enabled key pairs one app may have.
+    pub max_active_keys: i64,
+    /// Largest request body accepted on `/open/v1/*`, in bytes.
+    pub max_body_bytes: usize,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub refresh_grace_secs: i64,
+    /// Run the HTTP server (off: only background workers run).
+    pub http_enabled: bool,
+    /// Run background workers (nonce cleanup; notification delivery later).
+    pub worker_enabled: bool,
+    /// `text` or `json` logs.
+    pub log_format: String,
+}
+
+fn ser_secret_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_some("[redacted]"),
+        None => s.serialize_none(),
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_base_url: "http://127.0.0.1:8080".into(),
+            database_url: "sqlite://data/opengate.db".into(),
+            database_max_connections: 8,
+            master_key: None,
+            demo: false,
+            h5_dir: PathBuf::from("dist"),
+            trusted_proxies: Vec::new(),
+            client_ip_header: "x-forwarded-for".into(),
+            max_active_keys: 5,
+            max_body_bytes: 1024 * 1024,
+            access_token_ttl_secs: 2 * 3600,
+            refresh_token_ttl_secs: 30 * 86400,
+            refresh_grace_secs: 10,
+            http_enabled: true,
+            worker_enabled: true,
+            log_format: "text".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("unsafe configuration: {0}")]
+    Unsafe(String),
+}
+
+impl Config {
+    /// Defaults, then the TOML file (if given), then `OPENGATE_*` variables.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::Unsafe(format!(
+                    "config file {} does not exist; give an existing file or leave --config out",
+                    path.display()
+                )));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        // DATABASE_URL is honoured as the ecosystem's usual name; OPENGATE_DATABASE_URL wins.
+        fig = fig.merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database_url".into()));
+        fig = fig.merge(Env::prefixed("OPENGATE_"));
+        let cfg: Config = fig.extract().map_err(Box::new)?;
+        Ok(cfg)
+    }
+
+    /// Refuses settings that would make the platform unsafe or broken.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Unsafe(m));
+        if self.access_token_ttl_secs <= 0 || self.access_token_ttl_secs > 24 * 3600 {
+            return bad(format!(
+                "access_token_ttl_secs = {} is outside 1..=86400 (24 h); access tokens must be short-lived",
+                self.access_token_ttl_secs
+            ));
+        }
+        if self.refresh_token_ttl_secs < 7 * 86400 {
+            return bad(format!(
+                "refresh_token_ttl_secs = {} is under 604800 (7 days); set at least 604800",
+                self.refresh_token_ttl_secs
+            ));
+        }
+        if !(0..=300).contains(&self.refresh_grace_secs) {
+            return bad(format!("refresh_grace_secs = {} must be within 0..=300", self.refresh_grace_secs));
+        }
+        if !(1..=100).contains(&self.max_active_keys) {
+            return bad(format!("max_active_keys = {} must be within 1..=100", self.max_active_keys));
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.max_body_bytes) {
+            return bad(format!("max_body_bytes = {} must be within 1 KiB..64 MiB", self.max_body_bytes));
+        }
+        if !(self.public_base_url.starts_with("http://") || self.public_base_url.starts_with("https://")) {
+            return bad(format!(
+                "public_base_url = {:?} must be an absolute http(s) URL such as https://pay.example.com",
+                self.public_base_url
+            ));
+        }
+        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres")) {
+            return bad(format!(
+                "database_url must start with sqlite: or postgres:// (got a value starting {:?})",
+                self.database_url.chars().take(10).collect::<String>()
+            ));
+        }
+        match &self.master_key {
+            Some(k) => {
+                crate::crypto::decode_master_key(k.expose_secret()).map_err(ConfigError::Unsafe)?;
+            }
+            None if !self.demo => {
+                return bad("master_key is missing: set OPENGATE_MASTER_KEY to 32 random bytes in base64 \
+                     (e.g. `openssl rand -base64 32`), or run with --demo for a local demo"
+                    .into());
+            }
+            None => {}
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return bad(format!("log_format = {:?} must be \"text\" or \"json\"", self.log_format));
+        }
+        if self.client_ip_header.is_empty() {
+            return bad("client_ip_header must not be empty".into());
+        }
+        Ok(())
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres")
+    }
+
+    pub fn master_key_str(&self) -> Option<&str> {
+        self.master_key.as_ref().map(|k| k.expose_secret())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok_config() -> Config {
+        Config {
+            master_key: Some(SecretString::from("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")),
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn defaults_with_master_key_are_valid() {
+        ok_config().validate().expect("valid");
+    }
+
+    #[test]
+    fn unsafe_settings_are_refused_with_reason() {
+        let cases: Vec<(Config, &str)> = vec![
+            (Config { access_token_ttl_secs: 24 * 3600 + 1, ..ok_config() }, "access_token_ttl_secs"),
+            (Config { refresh_token_ttl_secs: 6 * 86400, ..ok_config() }, "refresh_token_ttl_secs"),
+            (Config { master_key: None, ..ok_config() }, "master_key is missing"),
+            (Config { master_key: Some(SecretString::from("c2hvcnQ=")), ..ok_config() }, "32 bytes"),
+            (Config { max_active_keys: 0, ..ok_config() }, "max_active_keys"),
+            (Config { public_base_url: "example.com".into(), ..ok_config() }, "public_base_url"),
+            (Config { database_url: "mysql://x".into(), ..ok_config() }, "database_url"),
+        ];
+        for (cfg, needle) in cases {
+            let err = cfg.validate().expect_err(needle).to_string();
+            assert!(err.contains(needle), "{err} should mention {needle}");
+        }
+        Config { master_key: None, demo: true, ..ok_config() }.validate().expect("demo needs no key");
+    }
+
+    #[test]
+    fn debug_and_serialize_never_show_the_master_key() {
+        let cfg = ok_config();
+        let dbg = format!("{cfg:?}");
+        assert!(!dbg.contains("MDEyMzQ1"));
+        let json = serde_json::to_string(&cfg).expect("serialize");
+        assert!(!json.contains("MDEyMzQ1"));
+    }
+}

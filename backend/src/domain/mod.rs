@@ -1,0 +1,7 @@
+//! Domain types and rules: no axum, no sqlx. Values here are valid once constructed.
+
+pub mod app;
+pub mod ip;
+
+pub use app::{AppStatus, Permission, PermissionStatus};
+pub use ip::IpRule;

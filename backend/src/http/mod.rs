@@ -1,0 +1,43 @@
+//! HTTP routes. Each module exports `router()`; [`app`] merges them and wraps them
+//! in the layers every request goes through.
+
+pub mod error;
+pub mod h5;
+pub mod health;
+pub mod open;
+pub mod telemetry;
+
+use axum::extract::Request;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use opengate_shared::ErrorCode;
+
+use crate::auth::partner::{is_open_api_path, require_signature};
+use crate::state::AppState;
+use error::ApiError;
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let h5 = h5::router(&state.config.h5_dir);
+    Router::new()
+        .merge(health::router())
+        .merge(open::router())
+        .route_layer(from_fn(telemetry::mark_route))
+        .merge(h5)
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), require_signature))
+        .layer(from_fn(telemetry::telemetry))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .with_state(state)
+}
+
+async fn not_found(req: Request) -> Response {
+    if is_open_api_path(req.uri().path()) {
+        // Only reached by correctly signed requests: authentication runs first.
+        return ApiError::new(ErrorCode::U0404, format!("no endpoint {} {}", req.method(), req.uri().path())).into_response();
+    }
+    (axum::http::StatusCode::NOT_FOUND, "not found").into_response()
+}

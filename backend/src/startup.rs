@@ -1,0 +1,133 @@
+//! Builds and runs the platform: HTTP server and background workers, both stopped
+//! by one cancellation token (SIGINT/SIGTERM, or the owner of the handle).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::crypto::SecretBox;
+use crate::state::AppState;
+use crate::storage::{self, nonces};
+
+pub struct Application {
+    listener: Option<TcpListener>,
+    addr: Option<SocketAddr>,
+    state: AppState,
+    shutdown: CancellationToken,
+}
+
+impl Application {
+    /// Validates the configuration, opens (and migrates) the database, binds the port.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        Application::build_with_clock(config, Clock::system()).await
+    }
+
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Application> {
+        let state = open_state(config, clock).await?;
+        let (listener, addr) = if state.config.http_enabled {
+            let l = TcpListener::bind(state.config.listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e} (set OPENGATE_LISTEN to a free address)", state.config.listen))?;
+            let a = l.local_addr()?;
+            (Some(l), Some(a))
+        } else {
+            (None, None)
+        };
+        Ok(Application { listener, addr, state, shutdown: CancellationToken::new() })
+    }
+
+    /// The bound address (None when the HTTP server is switched off).
+    pub fn addr(&self) -> Option<SocketAddr> {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Cancelling this token stops the server gracefully (in-flight requests finish).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Application { listener, state, shutdown, .. } = self;
+        let mut tasks = tokio::task::JoinSet::new();
+        if state.config.worker_enabled {
+            tasks.spawn(nonce_janitor(state.clone(), shutdown.clone()));
+        }
+        if let Some(listener) = listener {
+            let app = crate::http::app(state.clone());
+            let token = shutdown.clone();
+            tasks.spawn(async move {
+                let svc = app.into_make_service_with_connect_info::<SocketAddr>();
+                if let Err(e) = axum::serve(listener, svc).with_graceful_shutdown(token.cancelled_owned()).await {
+                    tracing::error!(error = %e, "HTTP server failed");
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {
+            // A task that ends early (e.g. the server failed) stops the others too.
+            shutdown.cancel();
+        }
+        state.db.pool.close().await;
+        Ok(())
+    }
+}
+
+/// Validates the configuration and opens the database: what both the server and
+/// the operator commands need.
+pub async fn open_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
+    config.validate()?;
+    let master = match config.master_key_str() {
+        Some(k) => crate::crypto::decode_master_key(k).map_err(anyhow::Error::msg)?,
+        None => crate::demo::demo_master_key(&config)?,
+    };
+    let db = storage::connect(&config.database_url, config.database_max_connections).await?;
+    Ok(AppState { db, config: Arc::new(config), clock, secrets: SecretBox::new(&master) })
+}
+
+/// Deletes nonces older than the replay window once a minute.
+async fn nonce_janitor(state: AppState, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(60)) => {}
+        }
+        let cutoff = state.clock.now_ms() - opengate_shared::signing::NONCE_TTL_SECS * 1000;
+        match nonces::purge(&state.db.pool, cutoff).await {
+            Ok(n) if n > 0 => tracing::debug!(deleted = n, "old nonces purged"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "nonce purge failed; will retry"),
+        }
+    }
+}
+
+/// Cancels `token` on SIGINT or SIGTERM.
+pub fn cancel_on_signal(token: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {}
+            () = term => {}
+        }
+        tracing::info!("shutdown requested; finishing in-flight work");
+        token.cancel();
+    });
+}

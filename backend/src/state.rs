@@ -1,0 +1,16 @@
+//! What every handler and operator command shares.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::crypto::SecretBox;
+use crate::storage::Db;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    pub secrets: SecretBox,
+}

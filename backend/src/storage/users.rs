@@ -1,0 +1,68 @@
+//! Platform user accounts.
+
+use sqlx::{Any, Executor, Row};
+
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub mobile: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub password_hash: Option<&'a str>,
+    pub nickname: &'a str,
+    pub now: i64,
+}
+
+pub async fn insert_user<'e, E: Executor<'e, Database = Any>>(ex: E, u: &NewUser<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO users (id, mobile, email, password_hash, nickname, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(u.id)
+    .bind(u.mobile)
+    .bind(u.email)
+    .bind(u.password_hash)
+    .bind(u.nickname)
+    .bind(u.now)
+    .execute(ex)
+    .await
+    .map(|_| ())
+}
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: String,
+    pub mobile: Option<String>,
+    pub email: Option<String>,
+    pub nickname: String,
+    pub trading_frozen: bool,
+    pub withdrawal_frozen: bool,
+}
+
+fn user_row(r: &sqlx::any::AnyRow) -> sqlx::Result<UserRow> {
+    Ok(UserRow {
+        id: r.try_get("id")?,
+        mobile: r.try_get("mobile")?,
+        email: r.try_get("email")?,
+        nickname: r.try_get("nickname")?,
+        trading_frozen: r.try_get::<i64, _>("trading_frozen")? == 1,
+        withdrawal_frozen: r.try_get::<i64, _>("withdrawal_frozen")? == 1,
+    })
+}
+
+const USER_COLS: &str = "id, mobile, email, nickname, trading_frozen, withdrawal_frozen";
+
+/// Finds a user by internal id, mobile or e-mail.
+pub async fn find<'e, E: Executor<'e, Database = Any>>(ex: E, who: &str) -> sqlx::Result<Option<UserRow>> {
+    let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1 OR mobile = $1 OR email = $1");
+    let row = sqlx::query(&sql).bind(who).fetch_optional(ex).await?;
+    row.map(|r| user_row(&r)).transpose()
+}
+
+/// Admin accounts may not trade or withdraw (SPEC §3).
+pub async fn freeze_trading_and_withdrawal<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET trading_frozen = 1, withdrawal_frozen = 1, updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(ex)
+        .await
+        .map(|_| ())
+}

@@ -182,10 +182,22 @@ fn init_logging(config: &Config) {
     let _ = if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
 }
 
+/// Logs for tests (when `TEST_LOG` is set): human-readable, to the test writer.
+pub fn init_test_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("debug,sqlx=warn,hyper=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+}
+
 /// Runs one command; returns what to print. Tests call this with parsed arguments.
 pub async fn execute(cli: Cli, clock: Clock) -> anyhow::Result<String> {
-    let mut config = Config::load(cli.config.as_deref())?;
-    match cli.command {
+    let config = Config::load(cli.config.as_deref())?;
+    execute_with(cli.command, config, clock).await
+}
+
+/// Runs one command with an already loaded configuration.
+pub async fn execute_with(command: Command, mut config: Config, clock: Clock) -> anyhow::Result<String> {
+    match command {
         Command::Serve { demo } => {
             config.demo |= demo;
             serve(config, clock).await.map(|()| String::new())

@@ -1,4 +1,12 @@
 #![cfg(target_arch = "wasm32")]
-//! The OpenGate H5 app: mobile pages users see inside a partner's webview.
+//! The OpenGate H5 app: mobile pages users see inside a partner's webview. It talks
+//! only to the platform's own endpoints and holds no secret of any kind.
 
-pub fn start() {}
+pub mod api;
+pub mod app;
+pub mod pages;
+
+/// Mounts the app on `<body>`.
+pub fn start() {
+    yew::Renderer::<app::App>::new().render();
+}

@@ -19,6 +19,8 @@ use error::ApiError;
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
+    // Install the metrics recorder before the first request is counted.
+    let _ = telemetry::prometheus();
     let h5 = h5::router(&state.config.h5_dir);
     Router::new()
         .merge(health::router())
@@ -26,6 +28,7 @@ pub fn app(state: AppState) -> Router {
         .route_layer(from_fn(telemetry::mark_route))
         .merge(h5)
         .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
         .layer(from_fn_with_state(state.clone(), require_signature))
         .layer(from_fn(telemetry::telemetry))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {

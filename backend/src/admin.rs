@@ -82,7 +82,14 @@ pub async fn create_user(
     }
     let hash = password.map(crate::password::hash).transpose()?;
     let id = crypto::new_id("usr");
-    let new = users::NewUser { id: &id, mobile, email: email.map(str::trim), password_hash: hash.as_deref(), nickname, now: st.clock.now_ms() };
+    let new = users::NewUser {
+        id: &id,
+        mobile,
+        email: email.map(str::trim),
+        password_hash: hash.as_deref(),
+        nickname,
+        now: st.clock.now_ms(),
+    };
     users::insert_user(&st.db.pool, &new).await.map_err(|e| {
         if is_unique_violation(&e) {
             AdminError::Conflict("a user with this mobile or e-mail already exists".into())
@@ -147,7 +154,8 @@ pub async fn create_app(st: &AppState, company_id: &str, app_id: &str, name: &st
             e.into()
         });
     }
-    apps::set_permission(&mut *tx, app.as_str(), Permission::Login.as_str(), PermissionStatus::Approved.as_str(), now).await?;
+    apps::set_permission(&mut *tx, app.as_str(), Permission::Login.as_str(), PermissionStatus::Approved.as_str(), now)
+        .await?;
     users::freeze_trading_and_withdrawal(&mut *tx, &admin_user.id, now).await?;
     tx.commit().await?;
     Ok(CreatedApp {
@@ -253,14 +261,19 @@ pub async fn unbind_ip(st: &AppState, access_key: &str, rule: &str) -> Result<()
 }
 
 /// The plaintext secret of a key, for signing checks inside the server only.
-pub fn open_key_secret(st: &AppState, access_key: &str, secret_enc: &str) -> std::result::Result<String, crypto::OpenError> {
+pub fn open_key_secret(
+    st: &AppState,
+    access_key: &str,
+    secret_enc: &str,
+) -> std::result::Result<String, crypto::OpenError> {
     st.secrets.open(secret_enc, &key_aad(access_key))
 }
 
 /// A redirect URI must be absolute, without a fragment (RFC 6749 §3.1.2); custom
 /// schemes (`myapp://callback`) are allowed for native apps.
 pub fn validate_redirect_uri(uri: &str) -> Result<()> {
-    let parsed = url::Url::parse(uri).map_err(|_| AdminError::Invalid(format!("redirect URI {uri:?} is not an absolute URI")))?;
+    let parsed = url::Url::parse(uri)
+        .map_err(|_| AdminError::Invalid(format!("redirect URI {uri:?} is not an absolute URI")))?;
     if parsed.fragment().is_some() {
         return Err(AdminError::Invalid("a redirect URI must not have a #fragment".into()));
     }
@@ -359,9 +372,9 @@ pub async fn set_currency(st: &AppState, code: &str, decimals: i64) -> Result<()
 /// Funds a user's balance (operator credit, journaled). Returns the new balance as text.
 pub async fn credit(st: &AppState, who: &str, asset: &str, amount: &str, reference: &str) -> Result<String> {
     let user = require_user(st, who).await?;
-    let decimals = ledger::currency_decimals(&st.db.pool, asset)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("no currency {asset:?}; create it with `opengate currency set`")))?;
+    let decimals = ledger::currency_decimals(&st.db.pool, asset).await?.ok_or_else(|| {
+        AdminError::NotFound(format!("no currency {asset:?}; create it with `opengate currency set`"))
+    })?;
     let d = u32::try_from(decimals).map_err(|_| AdminError::Invalid("bad currency decimals".into()))?;
     let minor = parse_amount(amount, d).map_err(|e| AdminError::Invalid(format!("amount: {e}")))?;
     let now = st.clock.now_ms();
@@ -370,9 +383,18 @@ pub async fn credit(st: &AppState, who: &str, asset: &str, amount: &str, referen
         return Err(AdminError::Invalid("amount: the balance would overflow".into()));
     }
     let id = crypto::new_id("le");
-    ledger::insert_entry(&mut *tx, &ledger::Entry { id: &id, user_id: &user.id, asset, delta: minor, kind: "operator_credit", reference, now }).await?;
+    ledger::insert_entry(
+        &mut *tx,
+        &ledger::Entry { id: &id, user_id: &user.id, asset, delta: minor, kind: "operator_credit", reference, now },
+    )
+    .await?;
     tx.commit().await?;
-    let total = ledger::balances(&st.db.pool, &user.id).await?.into_iter().find(|(a, _)| a == asset).map(|(_, v)| v).unwrap_or(0);
+    let total = ledger::balances(&st.db.pool, &user.id)
+        .await?
+        .into_iter()
+        .find(|(a, _)| a == asset)
+        .map(|(_, v)| v)
+        .unwrap_or(0);
     Ok(format_amount(total, d))
 }
 
@@ -403,7 +425,11 @@ pub async fn app_report(st: &AppState, app_id: &str) -> Result<AppReport> {
     let pool = &st.db.pool;
     let mut key_reports = Vec::new();
     for k in keys::list_keys(pool, app_id).await? {
-        key_reports.push(KeyReport { ip_bindings: keys::bindings(pool, &k.access_key).await?, access_key: k.access_key, enabled: k.enabled });
+        key_reports.push(KeyReport {
+            ip_bindings: keys::bindings(pool, &k.access_key).await?,
+            access_key: k.access_key,
+            enabled: k.enabled,
+        });
     }
     Ok(AppReport {
         active: app.status == 0,

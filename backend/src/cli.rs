@@ -121,15 +121,31 @@ pub enum AddRemove {
 #[derive(Debug, Subcommand)]
 pub enum KeyCmd {
     /// Create a key pair; the secret is shown once.
-    Create { app: String },
+    Create {
+        app: String,
+    },
     /// List an app's key pairs.
-    List { app: String },
-    Disable { access_key: String },
-    Enable { access_key: String },
-    Delete { access_key: String },
+    List {
+        app: String,
+    },
+    Disable {
+        access_key: String,
+    },
+    Enable {
+        access_key: String,
+    },
+    Delete {
+        access_key: String,
+    },
     /// Bind a key to an IPv4/IPv6 address or CIDR range.
-    BindIp { access_key: String, rule: String },
-    UnbindIp { access_key: String, rule: String },
+    BindIp {
+        access_key: String,
+        rule: String,
+    },
+    UnbindIp {
+        access_key: String,
+        rule: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -226,8 +242,10 @@ async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
     let app = Application::build_with_clock(config, clock).await?;
     if demo {
         let text = crate::demo::seed(app.state()).await?;
-        println!("\nOpenGate demo is running. Demo credentials (also in {}):\n{text}",
-            crate::demo::data_dir(&app.state().config).join("demo-credentials.txt").display());
+        println!(
+            "\nOpenGate demo is running. Demo credentials (also in {}):\n{text}",
+            crate::demo::data_dir(&app.state().config).join("demo-credentials.txt").display()
+        );
     }
     if let Some(addr) = app.addr() {
         tracing::info!(%addr, database = %crate::storage::redact_url(&app.state().config.database_url), "OpenGate listening");
@@ -241,14 +259,21 @@ async fn operate(st: &crate::state::AppState, cmd: Command) -> anyhow::Result<St
     Ok(match cmd {
         Command::Company(CompanyCmd::Create { id, name }) => {
             let created = admin::create_company(st, &id, name.as_deref().unwrap_or(&id)).await?;
-            if created { format!("company {id} created") } else { format!("company {id} already exists") }
+            if created {
+                format!("company {id} created")
+            } else {
+                format!("company {id} already exists")
+            }
         }
         Command::App(cmd) => operate_app(st, cmd).await?,
         Command::Key(cmd) => operate_key(st, cmd).await?,
         Command::User(UserCmd::Create { mobile, email, nickname }) => {
             let pw = std::env::var("OPENGATE_NEW_PASSWORD").ok();
             let id = admin::create_user(st, mobile.as_deref(), email.as_deref(), pw.as_deref(), &nickname).await?;
-            format!("user {id} created{}", if pw.is_none() { " (no password: set OPENGATE_NEW_PASSWORD to give one)" } else { "" })
+            format!(
+                "user {id} created{}",
+                if pw.is_none() { " (no password: set OPENGATE_NEW_PASSWORD to give one)" } else { "" }
+            )
         }
         Command::Currency(CurrencyCmd::Set { code, decimals }) => {
             admin::set_currency(st, &code, decimals).await?;

@@ -13,8 +13,9 @@ pub fn decode_master_key(s: &str) -> Result<[u8; 32], String> {
         .decode(s.trim())
         .or_else(|_| URL_SAFE_NO_PAD.decode(s.trim()))
         .map_err(|_| "master_key is not valid base64; generate one with `openssl rand -base64 32`".to_string())?;
-    raw.try_into()
-        .map_err(|_| "master_key must decode to exactly 32 bytes; generate one with `openssl rand -base64 32`".to_string())
+    raw.try_into().map_err(|_| {
+        "master_key must decode to exactly 32 bytes; generate one with `openssl rand -base64 32`".to_string()
+    })
 }
 
 /// Seals and opens secrets with the master key.

@@ -89,6 +89,9 @@ pub async fn seed(st: &AppState) -> anyhow::Result<String> {
         write_private(&creds_path, &text)?;
     }
     std::fs::read_to_string(&creds_path).map_err(|e| {
-        anyhow::anyhow!("demo data exists but {} is unreadable ({e}); delete the data folder to start afresh", creds_path.display())
+        anyhow::anyhow!(
+            "demo data exists but {} is unreadable ({e}); delete the data folder to start afresh",
+            creds_path.display()
+        )
     })
 }

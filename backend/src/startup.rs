@@ -30,9 +30,9 @@ impl Application {
     pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Application> {
         let state = open_state(config, clock).await?;
         let (listener, addr) = if state.config.http_enabled {
-            let l = TcpListener::bind(state.config.listen)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e} (set OPENGATE_LISTEN to a free address)", state.config.listen))?;
+            let l = TcpListener::bind(state.config.listen).await.map_err(|e| {
+                anyhow::anyhow!("cannot listen on {}: {e} (set OPENGATE_LISTEN to a free address)", state.config.listen)
+            })?;
             let a = l.local_addr()?;
             (Some(l), Some(a))
         } else {

@@ -118,23 +118,11 @@ pub struct ApiEnvelope<T> {
 
 impl<T> ApiEnvelope<T> {
     pub fn ok(data: T, request_id: String) -> Self {
-        ApiEnvelope {
-            success: true,
-            data: Some(data),
-            error_code: None,
-            error_msg: None,
-            request_id,
-        }
+        ApiEnvelope { success: true, data: Some(data), error_code: None, error_msg: None, request_id }
     }
 
     pub fn err(code: ErrorCode, msg: impl Into<String>, request_id: String) -> Self {
-        ApiEnvelope {
-            success: false,
-            data: None,
-            error_code: Some(code),
-            error_msg: Some(msg.into()),
-            request_id,
-        }
+        ApiEnvelope { success: false, data: None, error_code: Some(code), error_msg: Some(msg.into()), request_id }
     }
 }
 

@@ -104,8 +104,16 @@ mod tests {
             assert!(CompanyId::parse(ok).is_ok(), "{ok}");
         }
         for bad in [
-            "", "abcde", "1abcdef", "Abcdef", "abcDef", "abc_def", "abc-def", "abcdéf",
-            "a2345678901234567890123456789012c", " abcdef",
+            "",
+            "abcde",
+            "1abcdef",
+            "Abcdef",
+            "abcDef",
+            "abc_def",
+            "abc-def",
+            "abcdéf",
+            "a2345678901234567890123456789012c",
+            " abcdef",
         ] {
             assert!(AppId::parse(bad).is_err(), "{bad}");
             assert!(CompanyId::parse(bad).is_err(), "{bad}");

@@ -192,15 +192,7 @@ pub fn sign_request(
     let cq = canonical_query(raw_query)?;
     let ts = timestamp.to_string();
     let bh = body_hash(body);
-    let input = SigningInput {
-        method,
-        path,
-        canonical_query: &cq,
-        access_key,
-        timestamp: &ts,
-        nonce,
-        body_hash: &bh,
-    };
+    let input = SigningInput { method, path, canonical_query: &cq, access_key, timestamp: &ts, nonce, body_hash: &bh };
     Ok(sign(secret_key, &input.string_to_sign()))
 }
 

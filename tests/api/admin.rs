@@ -138,7 +138,10 @@ async fn notify_secret_rotation_keeps_the_old_secret_for_24_hours() {
     assert_eq!(admin::notify_secrets(st, &p.app_id).await.expect("secrets"), vec![p.notify_secret.clone()]);
     let new = admin::rotate_notify_secret(st, &p.app_id).await.expect("rotate");
     assert!(new.starts_with("whsec_"));
-    assert_eq!(admin::notify_secrets(st, &p.app_id).await.expect("secrets"), vec![new.clone(), p.notify_secret.clone()]);
+    assert_eq!(
+        admin::notify_secrets(st, &p.app_id).await.expect("secrets"),
+        vec![new.clone(), p.notify_secret.clone()]
+    );
     app.clock.advance_secs(24 * 3600 + 1);
     assert_eq!(admin::notify_secrets(st, &p.app_id).await.expect("secrets"), vec![new]);
 }
@@ -176,9 +179,20 @@ async fn operator_command_line_onboards_an_app() {
     std::env::remove_var("OPENGATE_NEW_PASSWORD");
     let out = run(&["user", "create", "--email", "ops@clicorp.example", "--nickname", "Ops"]).await.expect("user");
     assert!(out.contains("created"), "{out}");
-    let out = run(&["app", "create", "--company", "clicorp", "--app", "cliapp01", "--name", "CLI", "--admin", "ops@clicorp.example"])
-        .await
-        .expect("app");
+    let out = run(&[
+        "app",
+        "create",
+        "--company",
+        "clicorp",
+        "--app",
+        "cliapp01",
+        "--name",
+        "CLI",
+        "--admin",
+        "ops@clicorp.example",
+    ])
+    .await
+    .expect("app");
     assert!(out.contains("notify secret"), "{out}");
     let out = run(&["key", "create", "cliapp01"]).await.expect("key");
     let ak = out.lines().find_map(|l| l.strip_prefix("access key: ")).expect("access key line").to_owned();
@@ -188,9 +202,20 @@ async fn operator_command_line_onboards_an_app() {
     let show = run(&["app", "show", "cliapp01"]).await.expect("show");
     assert!(show.contains(&ak) && show.contains("\"pay\"") && show.contains("https://cli.example/cb"), "{show}");
     assert!(!show.contains("secret"), "no secret in app show: {show}");
-    let err = run(&["app", "create", "--company", "clicorp", "--app", "BadApp", "--name", "x", "--admin", "ops@clicorp.example"])
-        .await
-        .expect_err("bad id");
+    let err = run(&[
+        "app",
+        "create",
+        "--company",
+        "clicorp",
+        "--app",
+        "BadApp",
+        "--name",
+        "x",
+        "--admin",
+        "ops@clicorp.example",
+    ])
+    .await
+    .expect_err("bad id");
     assert!(err.to_string().contains("app_id"), "{err}");
     run(&["currency", "set", "OGC", "2"]).await.expect("currency");
     let out = run(&["credit", "ops@clicorp.example", "OGC", "12.5"]).await.expect("credit");

@@ -8,11 +8,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use opengate::clock::Clock;
 use opengate::config::Config;
+use opengate::startup::CancellationToken;
 use opengate::state::AppState;
 use opengate::Application;
 use opengate_shared::signing;
 use rand::Rng;
-use opengate::startup::CancellationToken;
 
 pub mod browser;
 
@@ -28,10 +28,11 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
             .expect("OPENGATE_TEST_DB=postgres needs TEST_DATABASE_URL=postgres://user:pw@host:port/postgres");
         let name = format!("og_test_{}", rand::thread_rng().gen::<u64>());
         sqlx::any::install_default_drivers();
-        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+        let mut conn =
+            <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+        sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
             .await
-            .expect("connect to TEST_DATABASE_URL");
-        sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+            .expect("create test database");
         let base = admin_url.rsplit_once('/').map(|(b, _)| b).expect("TEST_DATABASE_URL has a database name");
         (format!("{base}/{name}"), None)
     } else {

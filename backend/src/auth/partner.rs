@@ -110,9 +110,9 @@ async fn authenticate(st: &AppState, req: Request) -> Result<Request, ApiError> 
     }
 
     // 6. Signature over the exact bytes received.
-    let bytes = to_bytes(body, st.config.max_body_bytes)
-        .await
-        .map_err(|_| ApiError::param(format!("body: larger than {} bytes, or not fully received", st.config.max_body_bytes)))?;
+    let bytes = to_bytes(body, st.config.max_body_bytes).await.map_err(|_| {
+        ApiError::param(format!("body: larger than {} bytes, or not fully received", st.config.max_body_bytes))
+    })?;
     let query = parts.uri.query().unwrap_or("");
     let cq = signing::canonical_query(query).map_err(|e| ApiError::param(e.to_string()))?;
     let bh = signing::body_hash(&bytes);
@@ -137,7 +137,10 @@ async fn authenticate(st: &AppState, req: Request) -> Result<Request, ApiError> 
     //    signature verified, so a forger cannot burn nonces).
     let fresh = nonces::remember(&st.db.pool, ak, nonce, st.clock.now_ms(), signing::NONCE_TTL_SECS * 1000).await?;
     if !fresh {
-        return Err(ApiError::new(ErrorCode::U0106, "X-OG-Nonce was already used; send a new random nonce with every request"));
+        return Err(ApiError::new(
+            ErrorCode::U0106,
+            "X-OG-Nonce was already used; send a new random nonce with every request",
+        ));
     }
 
     let ctx = PartnerCtx { app_id: key.app_id, access_key: ak.to_owned(), client_ip };

@@ -13,7 +13,8 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 4] = [Permission::Login, Permission::Pay, Permission::UserLookup, Permission::JointLogin];
+    pub const ALL: [Permission; 4] =
+        [Permission::Login, Permission::Pay, Permission::UserLookup, Permission::JointLogin];
 
     pub fn as_str(self) -> &'static str {
         match self {

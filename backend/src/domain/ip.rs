@@ -18,7 +18,9 @@ impl IpRule {
         if let Ok(ip) = s.parse::<IpAddr>() {
             return Ok(IpRule(IpNet::from(ip)));
         }
-        Err(format!("{s:?} is not an IPv4/IPv6 address or CIDR range (e.g. 203.0.113.7, 203.0.113.0/24, 2001:db8::/32)"))
+        Err(format!(
+            "{s:?} is not an IPv4/IPv6 address or CIDR range (e.g. 203.0.113.7, 203.0.113.0/24, 2001:db8::/32)"
+        ))
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {

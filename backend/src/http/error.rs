@@ -31,7 +31,11 @@ impl ApiError {
     }
 
     pub fn internal(e: impl Into<anyhow::Error>) -> ApiError {
-        ApiError { code: ErrorCode::U9999, msg: "internal error; retry later or contact the operator with the requestId".into(), source: Some(e.into()) }
+        ApiError {
+            code: ErrorCode::U9999,
+            msg: "internal error; retry later or contact the operator with the requestId".into(),
+            source: Some(e.into()),
+        }
     }
 }
 

@@ -40,7 +40,8 @@ pub fn app(state: AppState) -> Router {
 async fn not_found(req: Request) -> Response {
     if is_open_api_path(req.uri().path()) {
         // Only reached by correctly signed requests: authentication runs first.
-        return ApiError::new(ErrorCode::U0404, format!("no endpoint {} {}", req.method(), req.uri().path())).into_response();
+        return ApiError::new(ErrorCode::U0404, format!("no endpoint {} {}", req.method(), req.uri().path()))
+            .into_response();
     }
     (axum::http::StatusCode::NOT_FOUND, "not found").into_response()
 }

@@ -95,7 +95,12 @@ pub async fn lock_app<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str, now:
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn set_status<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str, status: i64, now: i64) -> sqlx::Result<bool> {
+pub async fn set_status<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &str,
+    status: i64,
+    now: i64,
+) -> sqlx::Result<bool> {
     let r = sqlx::query("UPDATE apps SET status = $2, updated_at = $3 WHERE id = $1")
         .bind(id)
         .bind(status)
@@ -181,14 +186,21 @@ pub async fn set_permission<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// `(permission, status)` pairs of an app.
-pub async fn permissions<'e, E: Executor<'e, Database = Any>>(ex: E, app_id: &str) -> sqlx::Result<Vec<(String, String)>> {
+pub async fn permissions<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    app_id: &str,
+) -> sqlx::Result<Vec<(String, String)>> {
     sqlx::query_as("SELECT permission, status FROM app_permissions WHERE app_id = $1 ORDER BY permission")
         .bind(app_id)
         .fetch_all(ex)
         .await
 }
 
-pub async fn has_permission<'e, E: Executor<'e, Database = Any>>(ex: E, app_id: &str, permission: &str) -> sqlx::Result<bool> {
+pub async fn has_permission<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    app_id: &str,
+    permission: &str,
+) -> sqlx::Result<bool> {
     Ok(sqlx::query("SELECT 1 FROM app_permissions WHERE app_id = $1 AND permission = $2 AND status = 'approved'")
         .bind(app_id)
         .bind(permission)
@@ -239,7 +251,11 @@ pub async fn remove_url<'e, E: Executor<'e, Database = Any>>(
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn list_urls<'e, E: Executor<'e, Database = Any>>(ex: E, list: UrlList, app_id: &str) -> sqlx::Result<Vec<String>> {
+pub async fn list_urls<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    list: UrlList,
+    app_id: &str,
+) -> sqlx::Result<Vec<String>> {
     let (t, c) = list.table_and_column();
     let sql = format!("SELECT {c} FROM {t} WHERE app_id = $1 ORDER BY {c}");
     let rows: Vec<(String,)> = sqlx::query_as(&sql).bind(app_id).fetch_all(ex).await?;

@@ -106,7 +106,11 @@ pub async fn add_binding<'e, E: Executor<'e, Database = Any>>(
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn remove_binding<'e, E: Executor<'e, Database = Any>>(ex: E, access_key: &str, cidr: &str) -> sqlx::Result<bool> {
+pub async fn remove_binding<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    access_key: &str,
+    cidr: &str,
+) -> sqlx::Result<bool> {
     let r = sqlx::query("DELETE FROM key_ip_bindings WHERE access_key = $1 AND cidr = $2")
         .bind(access_key)
         .bind(cidr)
@@ -133,7 +137,10 @@ pub struct AuthKey {
     pub bindings: Vec<String>,
 }
 
-pub async fn auth_lookup<'e, E: Executor<'e, Database = Any>>(ex: E, access_key: &str) -> sqlx::Result<Option<AuthKey>> {
+pub async fn auth_lookup<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    access_key: &str,
+) -> sqlx::Result<Option<AuthKey>> {
     let rows = sqlx::query(
         "SELECT k.app_id, k.secret_enc, k.enabled, a.status, b.cidr \
          FROM access_keys k JOIN apps a ON a.id = k.app_id \

@@ -2,7 +2,12 @@
 
 use sqlx::{Any, Executor};
 
-pub async fn upsert_currency<'e, E: Executor<'e, Database = Any>>(ex: E, code: &str, decimals: i64, now: i64) -> sqlx::Result<()> {
+pub async fn upsert_currency<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    code: &str,
+    decimals: i64,
+    now: i64,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO currencies (code, decimals, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT (code) DO UPDATE SET decimals = excluded.decimals",
@@ -16,7 +21,8 @@ pub async fn upsert_currency<'e, E: Executor<'e, Database = Any>>(ex: E, code: &
 }
 
 pub async fn currency_decimals<'e, E: Executor<'e, Database = Any>>(ex: E, code: &str) -> sqlx::Result<Option<i64>> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT decimals FROM currencies WHERE code = $1").bind(code).fetch_optional(ex).await?;
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT decimals FROM currencies WHERE code = $1").bind(code).fetch_optional(ex).await?;
     Ok(row.map(|r| r.0))
 }
 

@@ -37,9 +37,8 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
         DbKind::Postgres => url.to_owned(),
     };
     let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
-    let mut pool_opts = AnyPoolOptions::new()
-        .max_connections(max_connections.max(1))
-        .acquire_timeout(Duration::from_secs(10));
+    let mut pool_opts =
+        AnyPoolOptions::new().max_connections(max_connections.max(1)).acquire_timeout(Duration::from_secs(10));
     if kind == DbKind::Sqlite {
         pool_opts = pool_opts.after_connect(|conn, _| {
             Box::pin(async move {
@@ -54,9 +53,10 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
             })
         });
     }
-    let pool = pool_opts.connect_with(opts).await.map_err(|e| {
-        anyhow::anyhow!("cannot open the database ({}): {e}", redact_url(&url))
-    })?;
+    let pool = pool_opts
+        .connect_with(opts)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database ({}): {e}", redact_url(&url)))?;
     MIGRATOR.run(&pool).await.map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
     Ok(Db { pool, kind })
 }

@@ -58,7 +58,11 @@ pub async fn find<'e, E: Executor<'e, Database = Any>>(ex: E, who: &str) -> sqlx
 }
 
 /// Admin accounts may not trade or withdraw (SPEC §3).
-pub async fn freeze_trading_and_withdrawal<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str, now: i64) -> sqlx::Result<()> {
+pub async fn freeze_trading_and_withdrawal<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &str,
+    now: i64,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET trading_frozen = 1, withdrawal_frozen = 1, updated_at = $2 WHERE id = $1")
         .bind(id)
         .bind(now)

@@ -32,7 +32,9 @@ pub fn status_page() -> Html {
                 { format!("Platform status: {}", if h.ready { "ok" } else { "database unreachable" }) }
             </p>
         },
-        State::Failed(e) => html! { <p id="status" class="status bad" role="alert">{ format!("Cannot reach the platform: {e}") }</p> },
+        State::Failed(e) => {
+            html! { <p id="status" class="status bad" role="alert">{ format!("Cannot reach the platform: {e}") }</p> }
+        }
     };
     html! {
         <main>

@@ -59,6 +59,8 @@ pub async fn start(width: u32, height: u32) -> Option<Browser> {
         "browserName": "chrome",
         "goog:chromeOptions": {
             "binary": chromium,
+            // Headless windows are at least 500 px wide: emulate the phone's viewport.
+            "mobileEmulation": { "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0 } },
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update",

@@ -182,9 +182,11 @@ pub async fn set_permission(st: &AppState, app_id: &str, permission: &str, statu
 }
 
 pub async fn set_app_active(st: &AppState, app_id: &str, active: bool) -> Result<()> {
+    st.key_cache.invalidate_all();
     if !apps::set_status(&st.db.pool, app_id, if active { 0 } else { 1 }, st.clock.now_ms()).await? {
         return Err(AdminError::NotFound(format!("no app {app_id:?}")));
     }
+    st.key_cache.invalidate_all();
     Ok(())
 }
 
@@ -216,6 +218,7 @@ async fn require_key(st: &AppState, access_key: &str) -> Result<keys::KeyRow> {
 }
 
 pub async fn set_key_enabled(st: &AppState, access_key: &str, enabled: bool) -> Result<()> {
+    st.key_cache.invalidate_all();
     let key = require_key(st, access_key).await?;
     let now = st.clock.now_ms();
     let mut tx = st.db.pool.begin().await?;
@@ -231,32 +234,39 @@ pub async fn set_key_enabled(st: &AppState, access_key: &str, enabled: bool) -> 
     }
     keys::set_enabled(&mut *tx, access_key, enabled, now).await?;
     tx.commit().await?;
+    st.key_cache.invalidate_all();
     Ok(())
 }
 
 pub async fn delete_key(st: &AppState, access_key: &str) -> Result<()> {
+    st.key_cache.invalidate_all();
     require_key(st, access_key).await?;
     let mut tx = st.db.pool.begin().await?;
     keys::delete_bindings(&mut *tx, access_key).await?;
     keys::delete_key(&mut *tx, access_key).await?;
     tx.commit().await?;
+    st.key_cache.invalidate_all();
     Ok(())
 }
 
 /// Binds a key to an address or range; returns the normalised rule.
 pub async fn bind_ip(st: &AppState, access_key: &str, rule: &str) -> Result<String> {
+    st.key_cache.invalidate_all();
     let rule = IpRule::parse(rule).map_err(AdminError::Invalid)?;
     require_key(st, access_key).await?;
     keys::add_binding(&st.db.pool, access_key, &rule.as_string(), st.clock.now_ms()).await?;
+    st.key_cache.invalidate_all();
     Ok(rule.as_string())
 }
 
 pub async fn unbind_ip(st: &AppState, access_key: &str, rule: &str) -> Result<()> {
+    st.key_cache.invalidate_all();
     let rule = IpRule::parse(rule).map_err(AdminError::Invalid)?;
     require_key(st, access_key).await?;
     if !keys::remove_binding(&st.db.pool, access_key, &rule.as_string()).await? {
         return Err(AdminError::NotFound(format!("key {access_key} has no binding {}", rule.as_string())));
     }
+    st.key_cache.invalidate_all();
     Ok(())
 }
 

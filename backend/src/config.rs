@@ -35,6 +35,9 @@ pub struct Config {
     pub client_ip_header: String,
     /// Most enabled key pairs one app may have.
     pub max_active_keys: i64,
+    /// How long a key lookup is cached per node (ms; 0 disables). Changes made on
+    /// this node apply at once; on other nodes within this time.
+    pub key_cache_ttl_ms: u64,
     /// Largest request body accepted on `/open/v1/*`, in bytes.
     pub max_body_bytes: usize,
     pub access_token_ttl_secs: i64,
@@ -69,6 +72,7 @@ impl Default for Config {
             client_ip_header: "x-forwarded-for".into(),
             max_active_keys: 5,
             max_body_bytes: 1024 * 1024,
+            key_cache_ttl_ms: 1000,
             access_token_ttl_secs: 2 * 3600,
             refresh_token_ttl_secs: 30 * 86400,
             refresh_grace_secs: 10,
@@ -127,6 +131,9 @@ impl Config {
         }
         if !(1..=100).contains(&self.max_active_keys) {
             return bad(format!("max_active_keys = {} must be within 1..=100", self.max_active_keys));
+        }
+        if self.key_cache_ttl_ms > 60_000 {
+            return bad(format!("key_cache_ttl_ms = {} must be at most 60000", self.key_cache_ttl_ms));
         }
         if !(1024..=64 * 1024 * 1024).contains(&self.max_body_bytes) {
             return bad(format!("max_body_bytes = {} must be within 1 KiB..64 MiB", self.max_body_bytes));

@@ -75,6 +75,7 @@ impl Application {
             // A task that ends early (e.g. the server failed) stops the others too.
             shutdown.cancel();
         }
+        state.nonces.flush().await;
         state.db.pool.close().await;
         Ok(())
     }
@@ -89,7 +90,10 @@ pub async fn open_state(config: Config, clock: Clock) -> anyhow::Result<AppState
         None => crate::demo::demo_master_key(&config)?,
     };
     let db = storage::connect(&config.database_url, config.database_max_connections).await?;
-    Ok(AppState { db, config: Arc::new(config), clock, secrets: SecretBox::new(&master) })
+    let key_cache = crate::auth::key_cache::KeyCache::new(config.key_cache_ttl_ms);
+    let window = opengate_shared::signing::NONCE_TTL_SECS * 1000;
+    let nonces = Arc::new(crate::auth::nonce_batch::NonceGuard::start(db.clone(), window, clock.now_ms()).await?);
+    Ok(AppState { db, config: Arc::new(config), clock, secrets: SecretBox::new(&master), key_cache, nonces })
 }
 
 /// Deletes nonces older than the replay window once a minute.
@@ -99,6 +103,7 @@ async fn nonce_janitor(state: AppState, shutdown: CancellationToken) {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(Duration::from_secs(60)) => {}
         }
+        state.nonces.prune(state.clock.now_ms());
         let cutoff = state.clock.now_ms() - opengate_shared::signing::NONCE_TTL_SECS * 1000;
         match nonces::purge(&state.db.pool, cutoff).await {
             Ok(n) if n > 0 => tracing::debug!(deleted = n, "old nonces purged"),

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::auth::key_cache::KeyCache;
+use crate::auth::nonce_batch::NonceGuard;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::SecretBox;
@@ -13,4 +15,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub clock: Clock,
     pub secrets: SecretBox,
+    pub key_cache: KeyCache,
+    pub nonces: Arc<NonceGuard>,
 }

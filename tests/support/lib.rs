@@ -82,6 +82,11 @@ impl TestApp {
         }
     }
 
+    /// The database URL and its temp folder, kept alive beyond this server.
+    pub fn keep_database(&self) -> (String, Option<std::sync::Arc<tempfile::TempDir>>) {
+        (self.database_url.clone(), self._dir.clone())
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -110,6 +115,11 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let mut cfg = test_config(&url);
     tweak(&mut cfg);
     start(cfg, Clock::system(), dir.map(std::sync::Arc::new)).await
+}
+
+/// A new server on an existing database (e.g. after [`TestApp::keep_database`]).
+pub async fn spawn_on_database(url: &str, dir: Option<std::sync::Arc<tempfile::TempDir>>) -> TestApp {
+    start(test_config(url), Clock::system(), dir).await
 }
 
 /// A second server on the same database as `other` (a second node), with its own clock.

@@ -1,5 +1,7 @@
 //! Authentication of callers: partner servers by signed requests (SPEC §4).
 
+pub mod key_cache;
+pub mod nonce_batch;
 pub mod partner;
 
 pub use partner::PartnerCtx;

@@ -13,10 +13,13 @@ use opengate_shared::ids::{AccessKey, Nonce};
 use opengate_shared::signing::{self, SigningInput};
 use opengate_shared::ErrorCode;
 
+use crate::auth::key_cache::CachedKey;
 use crate::domain::{ip, IpRule};
 use crate::http::error::ApiError;
 use crate::state::AppState;
-use crate::storage::{keys, nonces};
+use crate::storage::keys;
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
 
 /// Who is calling, put in the request's extensions once authenticated.
 #[derive(Debug, Clone)]
@@ -77,11 +80,7 @@ async fn authenticate(st: &AppState, req: Request) -> Result<Request, ApiError> 
     }
 
     // 2–3. Key exists and is enabled; the app is active.
-    let key = keys::auth_lookup(&st.db.pool, ak).await?;
-    let key = match key {
-        Some(k) if k.enabled && k.app_status == 0 => k,
-        _ => return Err(ApiError::new(ErrorCode::U0102, "unknown or disabled access key, or the app is not active")),
-    };
+    let key = lookup_key(st, ak).await?;
 
     // 4. Client IP allowed.
     let peer = parts
@@ -90,14 +89,11 @@ async fn authenticate(st: &AppState, req: Request) -> Result<Request, ApiError> 
         .map(|c| c.0.ip())
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no peer address on the connection")))?;
     let client_ip = ip::client_ip(peer, header(h, &st.config.client_ip_header), &st.config.trusted_proxies);
-    if !key.bindings.is_empty() {
-        let allowed = key.bindings.iter().filter_map(|c| IpRule::parse(c).ok()).any(|r| r.contains(client_ip));
-        if !allowed {
-            return Err(ApiError::new(
-                ErrorCode::U0103,
-                format!("client IP {client_ip} is not bound to this access key; bind it in the developer console"),
-            ));
-        }
+    if !key.bindings.is_empty() && !key.bindings.iter().any(|r| r.contains(client_ip)) {
+        return Err(ApiError::new(
+            ErrorCode::U0103,
+            format!("client IP {client_ip} is not bound to this access key; bind it in the developer console"),
+        ));
     }
 
     // 5. Timestamp within ±300 s, inclusive.
@@ -125,8 +121,7 @@ async fn authenticate(st: &AppState, req: Request) -> Result<Request, ApiError> 
         nonce,
         body_hash: &bh,
     };
-    let secret = crate::admin::open_key_secret(st, ak, &key.secret_enc).map_err(ApiError::internal)?;
-    if !signing::verify(&secret, &input.string_to_sign(), sig) {
+    if !signing::verify(key.secret.expose_secret(), &input.string_to_sign(), sig) {
         return Err(ApiError::new(
             ErrorCode::U0105,
             "signature mismatch; check the string to sign against docs/API.md (test vectors included)",
@@ -135,7 +130,8 @@ async fn authenticate(st: &AppState, req: Request) -> Result<Request, ApiError> 
 
     // 7. Nonce not seen for this key in the last 900 s (recorded only now, after the
     //    signature verified, so a forger cannot burn nonces).
-    let fresh = nonces::remember(&st.db.pool, ak, nonce, st.clock.now_ms(), signing::NONCE_TTL_SECS * 1000).await?;
+    let fresh =
+        st.nonces.remember(ak, nonce, st.clock.now_ms()).await.map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
     if !fresh {
         return Err(ApiError::new(
             ErrorCode::U0106,
@@ -143,8 +139,28 @@ async fn authenticate(st: &AppState, req: Request) -> Result<Request, ApiError> 
         ));
     }
 
-    let ctx = PartnerCtx { app_id: key.app_id, access_key: ak.to_owned(), client_ip };
+    let ctx = PartnerCtx { app_id: key.app_id.clone(), access_key: ak.to_owned(), client_ip };
     let mut req = Request::from_parts(parts, Body::from(bytes));
     req.extensions_mut().insert(ctx);
     Ok(req)
+}
+
+/// The key from the cache, or from the database (then cached). Unknown, disabled and
+/// suspended-app keys are never cached.
+async fn lookup_key(st: &AppState, ak: &str) -> Result<Arc<CachedKey>, ApiError> {
+    if let Some(k) = st.key_cache.get(ak) {
+        return Ok(k);
+    }
+    let key = match keys::auth_lookup(&st.db.pool, ak).await? {
+        Some(k) if k.enabled && k.app_status == 0 => k,
+        _ => return Err(ApiError::new(ErrorCode::U0102, "unknown or disabled access key, or the app is not active")),
+    };
+    let secret = crate::admin::open_key_secret(st, ak, &key.secret_enc).map_err(ApiError::internal)?;
+    let cached = Arc::new(CachedKey {
+        app_id: key.app_id,
+        secret: SecretString::from(secret),
+        bindings: key.bindings.iter().filter_map(|c| IpRule::parse(c).ok()).collect(),
+    });
+    st.key_cache.put(ak, cached.clone());
+    Ok(cached)
 }

@@ -2,6 +2,8 @@
 
 pub mod app;
 pub mod ip;
+pub mod scope;
 
 pub use app::{AppStatus, Permission, PermissionStatus};
 pub use ip::IpRule;
+pub use scope::{Scope, ScopeSet};

@@ -270,3 +270,18 @@ async fn nonce_replay_is_caught_after_a_restart() {
     let fresh = Signed::new(&p, "GET", "/open/v1/ping", b"");
     assert_eq!(send(fresh.request(&second)).await.0, 200);
 }
+
+#[tokio::test]
+async fn key_changes_made_elsewhere_apply_within_the_cache_ttl() {
+    let app = spawn_app_with(|c| c.key_cache_ttl_ms = 200).await;
+    let p = create_partner(&app).await;
+    assert_eq!(send(Signed::new(&p, "GET", "/open/v1/ping", b"").request(&app)).await.0, 200);
+    // Another node (or the operator CLI) disables the key straight in the database.
+    sqlx::query("UPDATE access_keys SET enabled = 0 WHERE access_key = $1")
+        .bind(&p.access_key)
+        .execute(&app.state.db.pool)
+        .await
+        .expect("update");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_error(&send(Signed::new(&p, "GET", "/open/v1/ping", b"").request(&app)).await, 401, "U0102");
+}

@@ -17,10 +17,12 @@ pub struct CachedKey {
     pub bindings: Vec<crate::domain::IpRule>,
 }
 
+type Entries = HashMap<String, (Instant, Arc<CachedKey>)>;
+
 #[derive(Debug, Clone, Default)]
 pub struct KeyCache {
     ttl: Duration,
-    inner: Arc<RwLock<HashMap<String, (Instant, Arc<CachedKey>)>>>,
+    inner: Arc<RwLock<Entries>>,
 }
 
 const MAX_ENTRIES: usize = 10_000;

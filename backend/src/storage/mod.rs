@@ -5,7 +5,6 @@ pub mod apps;
 pub mod keys;
 pub mod ledger;
 pub mod nonces;
-pub mod oauth;
 pub mod users;
 
 use std::str::FromStr;

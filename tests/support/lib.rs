@@ -130,7 +130,7 @@ pub async fn spawn_second_node(other: &TestApp) -> TestApp {
 
 async fn start(cfg: Config, clock: Clock, dir: Option<std::sync::Arc<tempfile::TempDir>>) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
-        let _ = tracing_subscriber_init();
+        opengate::cli::init_test_logging();
     }
     let database_url = cfg.database_url.clone();
     let app = Application::build_with_clock(cfg, clock.clone()).await.expect("build application");
@@ -151,11 +151,6 @@ async fn start(cfg: Config, clock: Clock, dir: Option<std::sync::Arc<tempfile::T
         handle: Some(handle),
         _dir: dir,
     }
-}
-
-fn tracing_subscriber_init() -> Result<(), ()> {
-    opengate::cli::init_test_logging();
-    Ok(())
 }
 
 /// A partner app with one key pair, created through the operator use-cases.

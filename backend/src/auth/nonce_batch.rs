@@ -194,72 +194,69 @@ async fn record(db: &Db, window_ms: i64, items: Vec<Item>) {
 
 const CHUNK_SIZES: [usize; 4] = [64, 16, 4, 1];
 
+/// `INSERT INTO {table} (access_key, nonce, seen_at) VALUES ($1, $2, $3), …` for `n`
+/// rows, then `tail`. Statements come in a few fixed sizes so that each stays in the
+/// connection's prepared-statement cache.
+fn insert_sql(table: &str, n: usize, tail: &str) -> String {
+    let values: Vec<String> = (0..n).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect();
+    format!("INSERT INTO {table} (access_key, nonce, seen_at) VALUES {}{tail}", values.join(", "))
+}
+
+/// Takes the largest fixed-size chunk off `rest`, with its statement.
+fn next_chunk<'s, 'i>(sqls: &'s [(usize, String)], rest: &mut &'i [Item]) -> (&'s str, &'i [Item]) {
+    let (n, sql) = sqls.iter().find(|(n, _)| *n <= rest.len()).unwrap_or(&sqls[sqls.len() - 1]);
+    let (chunk, tail) = rest.split_at((*n).min(rest.len()));
+    *rest = tail;
+    (sql, chunk)
+}
+
+fn bind_chunk<'q>(sql: &'q str, chunk: &'q [Item]) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut q = sqlx::query(sql);
+    for it in chunk {
+        q = q.bind(it.0.as_str()).bind(it.1.as_str()).bind(it.2);
+    }
+    q
+}
+
 /// Single-node mode: appends the nonces to the log in one transaction.
 async fn append_log(db: &Db, items: &[Item]) -> Result<(), sqlx::Error> {
     static SQL: std::sync::OnceLock<Vec<(usize, String)>> = std::sync::OnceLock::new();
-    let sqls = SQL.get_or_init(|| {
-        CHUNK_SIZES
-            .iter()
-            .map(|&n| {
-                let values: Vec<String> =
-                    (0..n).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect();
-                (n, format!("INSERT INTO request_nonce_log (seen_at, access_key, nonce) VALUES {}", values.join(", ")))
-            })
-            .collect()
-    });
+    let sqls = SQL.get_or_init(|| CHUNK_SIZES.iter().map(|&n| (n, insert_sql("request_nonce_log", n, ""))).collect());
     let mut tx = db.pool.begin().await?;
     let mut rest = items;
     while !rest.is_empty() {
-        let (n, sql) = sqls.iter().find(|(n, _)| *n <= rest.len()).unwrap_or(&sqls[sqls.len() - 1]);
-        let (chunk, tail) = rest.split_at(*n);
-        rest = tail;
-        let mut q = sqlx::query(sql);
-        for it in chunk {
-            q = q.bind(it.2).bind(it.0.as_str()).bind(it.1.as_str());
-        }
-        q.execute(&mut *tx).await?;
+        let (sql, chunk) = next_chunk(sqls, &mut rest);
+        bind_chunk(sql, chunk).execute(&mut *tx).await?;
     }
     tx.commit().await
 }
 
-fn chunk_sql(n: usize) -> String {
-    let mut sql = String::from("INSERT INTO request_nonces (access_key, nonce, seen_at) VALUES ");
-    for i in 0..n {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
-    }
-    // The window is measured from the batch's earliest time: rows of one batch are
-    // within milliseconds of each other.
-    sql.push_str(&format!(
+/// Several-node mode: the upsert that records a nonce unless seen within the window.
+/// The window is measured from the batch's earliest time: rows of one batch are
+/// within milliseconds of each other.
+fn upsert_sql(n: usize) -> String {
+    let tail = format!(
         " ON CONFLICT (access_key, nonce) DO UPDATE SET seen_at = excluded.seen_at \
           WHERE request_nonces.seen_at < ${}",
         3 * n + 1
-    ));
-    sql
+    );
+    insert_sql("request_nonces", n, &tail)
 }
 
 /// Records the nonces in one transaction; returns those that were fresh.
 async fn insert_chunks(db: &Db, items: &[Item], cutoff: i64) -> Result<HashSet<(String, String)>, sqlx::Error> {
     static SQL: std::sync::OnceLock<Vec<(usize, String)>> = std::sync::OnceLock::new();
-    let sqls = SQL.get_or_init(|| CHUNK_SIZES.iter().map(|&n| (n, chunk_sql(n))).collect());
+    let sqls = SQL.get_or_init(|| CHUNK_SIZES.iter().map(|&n| (n, upsert_sql(n))).collect());
     let single = &sqls[sqls.len() - 1].1;
     let mut fresh = HashSet::new();
     let mut tx = db.pool.begin().await?;
     let mut rest = items;
     while !rest.is_empty() {
-        let (n, sql) = sqls.iter().find(|(n, _)| *n <= rest.len()).unwrap_or(&sqls[sqls.len() - 1]);
-        let (chunk, tail) = rest.split_at(*n);
-        rest = tail;
+        let (sql, chunk) = next_chunk(sqls, &mut rest);
         // Common case: every nonce is new and the affected-row count says so. Otherwise
         // undo the chunk and record its nonces one by one to learn which were replays.
         let mut sp = sqlx::Connection::begin(&mut *tx).await?;
-        let mut q = sqlx::query(sql);
-        for it in chunk {
-            q = q.bind(it.0.as_str()).bind(it.1.as_str()).bind(it.2);
-        }
-        let affected = q.bind(cutoff).execute(&mut *sp).await?.rows_affected();
+        let affected = bind_chunk(sql, chunk).bind(cutoff).execute(&mut *sp).await?.rows_affected();
         if affected == chunk.len() as u64 {
             sp.commit().await?;
             fresh.extend(chunk.iter().map(|it| (it.0.clone(), it.1.clone())));
@@ -267,13 +264,7 @@ async fn insert_chunks(db: &Db, items: &[Item], cutoff: i64) -> Result<HashSet<(
         }
         sp.rollback().await?;
         for it in chunk {
-            let one = sqlx::query(single)
-                .bind(it.0.as_str())
-                .bind(it.1.as_str())
-                .bind(it.2)
-                .bind(cutoff)
-                .execute(&mut *tx)
-                .await?;
+            let one = bind_chunk(single, std::slice::from_ref(it)).bind(cutoff).execute(&mut *tx).await?;
             if one.rows_affected() == 1 {
                 fresh.insert((it.0.clone(), it.1.clone()));
             }

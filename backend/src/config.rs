@@ -43,6 +43,8 @@ pub struct Config {
     pub access_token_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
     pub refresh_grace_secs: i64,
+    /// How long an H5 browser session lives (seconds).
+    pub session_ttl_secs: i64,
     /// Run the HTTP server (off: only background workers run).
     pub http_enabled: bool,
     /// Run background workers (nonce cleanup; notification delivery later).
@@ -76,6 +78,7 @@ impl Default for Config {
             access_token_ttl_secs: 2 * 3600,
             refresh_token_ttl_secs: 30 * 86400,
             refresh_grace_secs: 10,
+            session_ttl_secs: 7 * 86400,
             http_enabled: true,
             worker_enabled: true,
             log_format: "text".into(),
@@ -129,6 +132,12 @@ impl Config {
         if !(0..=300).contains(&self.refresh_grace_secs) {
             return bad(format!("refresh_grace_secs = {} must be within 0..=300", self.refresh_grace_secs));
         }
+        if !(300..=90 * 86400).contains(&self.session_ttl_secs) {
+            return bad(format!(
+                "session_ttl_secs = {} must be within 300..=7776000 (5 minutes to 90 days)",
+                self.session_ttl_secs
+            ));
+        }
         if !(1..=100).contains(&self.max_active_keys) {
             return bad(format!("max_active_keys = {} must be within 1..=100", self.max_active_keys));
         }
@@ -168,6 +177,11 @@ impl Config {
             return bad("client_ip_header must not be empty".into());
         }
         Ok(())
+    }
+
+    /// Cookies get `Secure` when the platform is served over HTTPS.
+    pub fn https(&self) -> bool {
+        self.public_base_url.starts_with("https://")
     }
 
     pub fn is_postgres(&self) -> bool {

@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod login;
 pub mod password;
 pub mod startup;
 pub mod state;

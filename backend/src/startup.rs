@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::state::AppState;
-use crate::storage::{self, nonces};
+use crate::storage::{self, nonces, oauth, sessions};
 
 pub struct Application {
     listener: Option<TcpListener>,
@@ -96,7 +96,8 @@ pub async fn open_state(config: Config, clock: Clock) -> anyhow::Result<AppState
     Ok(AppState { db, config: Arc::new(config), clock, secrets: SecretBox::new(&master), key_cache, nonces })
 }
 
-/// Deletes nonces older than the replay window once a minute.
+/// Once a minute: deletes nonces older than the replay window, and expired
+/// sessions, authorize requests, codes and tokens.
 async fn nonce_janitor(state: AppState, shutdown: CancellationToken) {
     loop {
         tokio::select! {
@@ -104,11 +105,22 @@ async fn nonce_janitor(state: AppState, shutdown: CancellationToken) {
             () = tokio::time::sleep(Duration::from_secs(60)) => {}
         }
         state.nonces.prune(state.clock.now_ms());
-        let cutoff = state.clock.now_ms() - opengate_shared::signing::NONCE_TTL_SECS * 1000;
+        let now = state.clock.now_ms();
+        let cutoff = now - opengate_shared::signing::NONCE_TTL_SECS * 1000;
         match nonces::purge(&state.db.pool, cutoff).await {
             Ok(n) if n > 0 => tracing::debug!(deleted = n, "old nonces purged"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "nonce purge failed; will retry"),
+        }
+        let code_cutoff = crate::login::tokens::used_code_cutoff(now);
+        let purged = match sessions::purge_expired(&state.db.pool, now).await {
+            Ok(a) => oauth::purge_expired(&state.db.pool, now, code_cutoff).await.map(|b| a + b),
+            Err(e) => Err(e),
+        };
+        match purged {
+            Ok(n) if n > 0 => tracing::debug!(deleted = n, "expired sessions, codes and tokens purged"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "login purge failed; will retry"),
         }
     }
 }

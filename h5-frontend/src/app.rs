@@ -1,14 +1,28 @@
-//! Routes of the H5 app, all under `/h5/`.
+//! Routes of the H5 app, all under `/h5/`, inside the language and session contexts.
 
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use crate::i18n::{use_texts, Texts};
+use crate::pages::apps::AppsPage;
+use crate::pages::authorize::AuthorizePage;
+use crate::pages::error::ErrorPage;
+use crate::pages::login::LoginPage;
 use crate::pages::status::StatusPage;
+use crate::session::SessionProvider;
 
 #[derive(Debug, Clone, PartialEq, Routable)]
 pub enum Route {
     #[at("/h5/")]
     Status,
+    #[at("/h5/login")]
+    Login,
+    #[at("/h5/authorize")]
+    Authorize,
+    #[at("/h5/apps")]
+    Apps,
+    #[at("/h5/error")]
+    Error,
     #[not_found]
     #[at("/h5/404")]
     NotFound,
@@ -17,17 +31,31 @@ pub enum Route {
 fn switch(route: Route) -> Html {
     match route {
         Route::Status => html! { <StatusPage /> },
-        Route::NotFound => html! {
-            <main><h1>{ "Page not found" }</h1><p class="muted">{ "Check the link you followed." }</p></main>
-        },
+        Route::Login => html! { <LoginPage /> },
+        Route::Authorize => html! { <AuthorizePage /> },
+        Route::Apps => html! { <AppsPage /> },
+        Route::Error => html! { <ErrorPage /> },
+        Route::NotFound => html! { <NotFound /> },
+    }
+}
+
+#[function_component(NotFound)]
+fn not_found() -> Html {
+    let t = use_texts();
+    html! {
+        <main><h1>{ t.not_found_title }</h1><p class="muted">{ t.not_found_hint }</p></main>
     }
 }
 
 #[function_component(App)]
 pub fn app() -> Html {
     html! {
-        <BrowserRouter>
-            <Switch<Route> render={switch} />
-        </BrowserRouter>
+        <ContextProvider<&'static Texts> context={Texts::current()}>
+            <SessionProvider>
+                <BrowserRouter>
+                    <Switch<Route> render={switch} />
+                </BrowserRouter>
+            </SessionProvider>
+        </ContextProvider<&'static Texts>>
     }
 }

@@ -4,7 +4,11 @@
 
 pub mod api;
 pub mod app;
+pub mod components;
+pub mod i18n;
+pub mod nav;
 pub mod pages;
+pub mod session;
 
 /// Mounts the app on `<body>`.
 pub fn start() {

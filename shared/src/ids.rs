@@ -93,6 +93,31 @@ id_type!(
     |s| (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 );
 
+id_type!(
+    /// A device id bound to a login grant (SPEC §5.11): 1..64 of `[A-Za-z0-9._-]`.
+    DeviceId, "device_id", "must be 1..64 characters of [A-Za-z0-9._-]",
+    |s| (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+);
+
+/// Masks a mobile number for display (SPEC §12): 11 digits → first 3, `****`, last 4;
+/// otherwise first 2, one `*` per hidden digit, last 2. A leading `+` is kept.
+pub fn mask_mobile(mobile: &str) -> String {
+    let (plus, digits) = match mobile.strip_prefix('+') {
+        Some(rest) => ("+", rest),
+        None => ("", mobile),
+    };
+    let chars: Vec<char> = digits.chars().collect();
+    let n = chars.len();
+    let (head, tail) = if n == 11 { (3, 4) } else { (2, 2) };
+    if n <= head + tail {
+        return format!("{plus}{}", "*".repeat(n));
+    }
+    let stars = if n == 11 { 4 } else { n - head - tail };
+    let first: String = chars[..head].iter().collect();
+    let last: String = chars[n - tail..].iter().collect();
+    format!("{plus}{first}{}{last}", "*".repeat(stars))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +158,17 @@ mod tests {
         assert!(RequestId::parse("abc.DEF_1-2").is_ok());
         assert!(RequestId::parse("a/b").is_err());
         assert!(RequestId::parse(&"r".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn mobile_masks_follow_spec_section_12() {
+        assert_eq!(mask_mobile("13812345678"), "138****5678");
+        assert_eq!(mask_mobile("0123456789"), "01******89");
+        assert_eq!(mask_mobile("+821012345678"), "+82********78");
+        assert_eq!(mask_mobile("1234"), "****");
+        assert!(DeviceId::parse("dev-1.A_b").is_ok());
+        assert!(DeviceId::parse("").is_err());
+        assert!(DeviceId::parse("a b").is_err());
     }
 
     #[test]

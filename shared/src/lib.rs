@@ -4,6 +4,7 @@
 
 pub mod amount;
 pub mod error;
+pub mod h5api;
 pub mod ids;
 pub mod signing;
 

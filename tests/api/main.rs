@@ -3,5 +3,7 @@
 
 mod admin;
 mod h5;
+mod login;
+mod oauth_std;
 mod ops;
 mod signing;

@@ -15,6 +15,7 @@ use opengate_shared::signing;
 use rand::Rng;
 
 pub mod browser;
+pub mod login;
 
 /// Which database the suite runs against.
 pub fn use_postgres() -> bool {

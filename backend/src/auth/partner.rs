@@ -147,7 +147,7 @@ async fn authenticate(st: &AppState, req: Request) -> Result<Request, ApiError> 
 
 /// The key from the cache, or from the database (then cached). Unknown, disabled and
 /// suspended-app keys are never cached.
-async fn lookup_key(st: &AppState, ak: &str) -> Result<Arc<CachedKey>, ApiError> {
+pub(crate) async fn lookup_key(st: &AppState, ak: &str) -> Result<Arc<CachedKey>, ApiError> {
     if let Some(k) = st.key_cache.get(ak) {
         return Ok(k);
     }

@@ -3,8 +3,11 @@
 
 pub mod error;
 pub mod h5;
+pub mod h5api;
 pub mod health;
+pub mod oauth;
 pub mod open;
+pub mod open_login;
 pub mod telemetry;
 
 use axum::extract::Request;
@@ -25,6 +28,9 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(open::router())
+        .merge(open_login::router())
+        .merge(oauth::router())
+        .merge(h5api::router())
         .route_layer(from_fn(telemetry::mark_route))
         .merge(h5)
         .fallback(not_found)

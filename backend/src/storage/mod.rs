@@ -5,6 +5,8 @@ pub mod apps;
 pub mod keys;
 pub mod ledger;
 pub mod nonces;
+pub mod oauth;
+pub mod sessions;
 pub mod users;
 
 use std::str::FromStr;

@@ -70,3 +70,26 @@ pub async fn freeze_trading_and_withdrawal<'e, E: Executor<'e, Database = Any>>(
         .await
         .map(|_| ())
 }
+
+/// `(user id, password hash)` of the account with this mobile or e-mail.
+pub async fn credentials<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    account: &str,
+) -> sqlx::Result<Option<(String, Option<String>)>> {
+    sqlx::query_as("SELECT id, password_hash FROM users WHERE (mobile = $1 OR email = $1) AND status = 0")
+        .bind(account)
+        .fetch_optional(ex)
+        .await
+}
+
+pub async fn mark_password_login<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET password_login_at = $2 WHERE id = $1").bind(id).bind(now).execute(ex).await.map(|_| ())
+}
+
+/// What `user/info` may show: `(nickname, avatar_url, mobile)`.
+pub async fn profile<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &str,
+) -> sqlx::Result<Option<(String, Option<String>, Option<String>)>> {
+    sqlx::query_as("SELECT nickname, avatar_url, mobile FROM users WHERE id = $1").bind(id).fetch_optional(ex).await
+}

@@ -1,7 +1,65 @@
-//! Calls to the platform. The H5 talks only to its own origin.
+//! Calls to the platform. The H5 talks only to its own origin (the session cookie goes
+//! along by itself); every call goes through [`request`], which adds the CSRF header on
+//! POST and turns every failure into the contract's [`H5Error`].
 
-use gloo_net::http::Request;
+use gloo_net::http::{Request, RequestBuilder};
+use opengate_shared::h5api::{
+    AuthorizeView, ConsentRequest, GrantView, H5Error, LoginRequest, RedirectResponse, RevokeResponse, SessionInfo,
+    CSRF_HEADER,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
+use crate::nav::encode_uri_component;
+
+/// `H5Error::error` when the server could not be reached at all.
+pub const NETWORK_ERROR: &str = "network";
+
+/// How a call is made. Every POST carries the CSRF token of the current session.
+#[derive(Debug, Clone, Copy)]
+pub enum Method<'a> {
+    Get,
+    Post { csrf: &'a str },
+}
+
+fn network_error(detail: impl std::fmt::Display) -> H5Error {
+    H5Error { error: NETWORK_ERROR.to_owned(), message: format!("Cannot reach OpenGate ({detail}).") }
+}
+
+/// The one request helper: JSON in, JSON out. A non-2xx answer becomes the
+/// [`H5Error`] of its body (or a synthetic one when the body is not that shape).
+async fn request<T, B>(method: Method<'_>, path: &str, body: Option<&B>) -> Result<T, H5Error>
+where
+    T: DeserializeOwned,
+    B: Serialize + ?Sized,
+{
+    let builder: RequestBuilder = match method {
+        Method::Get => Request::get(path),
+        Method::Post { csrf } => Request::post(path).header(CSRF_HEADER, csrf),
+    }
+    .header("Accept", "application/json");
+    let sent = match body {
+        Some(body) => builder.json(body).map_err(network_error)?.send().await,
+        None => builder.send().await,
+    };
+    let resp = sent.map_err(network_error)?;
+    let status = resp.status();
+    if resp.ok() {
+        return resp.json::<T>().await.map_err(|e| H5Error {
+            error: "bad_response".to_owned(),
+            message: format!("Unexpected answer from OpenGate ({e})."),
+        });
+    }
+    match resp.json::<H5Error>().await {
+        Ok(err) => Err(err),
+        Err(_) => Err(H5Error {
+            error: format!("http_{status}"),
+            message: format!("OpenGate answered with HTTP status {status}. Please try again."),
+        }),
+    }
+}
+
+/// Liveness and readiness of the platform.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Health {
     pub live: bool,
@@ -13,9 +71,47 @@ async fn status_of(path: &str) -> Result<bool, String> {
     Ok(resp.ok())
 }
 
-/// Liveness and readiness of the platform.
+/// Liveness and readiness of the platform (plain status codes, no JSON contract).
 pub async fn health() -> Result<Health, String> {
     let live = status_of("/healthz").await?;
     let ready = status_of("/readyz").await?;
     Ok(Health { live, ready })
+}
+
+/// `GET /api/h5/session` (creates an anonymous session when there is none).
+pub async fn session() -> Result<SessionInfo, H5Error> {
+    request(Method::Get, "/api/h5/session", None::<&()>).await
+}
+
+/// `POST /api/h5/login`. The answer carries the new session's CSRF token.
+pub async fn login(csrf: &str, req: &LoginRequest) -> Result<SessionInfo, H5Error> {
+    request(Method::Post { csrf }, "/api/h5/login", Some(req)).await
+}
+
+/// `POST /api/h5/logout`.
+pub async fn logout(csrf: &str) -> Result<SessionInfo, H5Error> {
+    request(Method::Post { csrf }, "/api/h5/logout", None::<&()>).await
+}
+
+/// `GET /api/h5/authorize/{request_id}`.
+pub async fn authorize_view(request_id: &str) -> Result<AuthorizeView, H5Error> {
+    let path = format!("/api/h5/authorize/{}", encode_uri_component(request_id));
+    request(Method::Get, &path, None::<&()>).await
+}
+
+/// `POST /api/h5/authorize/{request_id}`: agree or deny.
+pub async fn consent(csrf: &str, request_id: &str, req: &ConsentRequest) -> Result<RedirectResponse, H5Error> {
+    let path = format!("/api/h5/authorize/{}", encode_uri_component(request_id));
+    request(Method::Post { csrf }, &path, Some(req)).await
+}
+
+/// `GET /api/h5/grants`.
+pub async fn grants() -> Result<Vec<GrantView>, H5Error> {
+    request(Method::Get, "/api/h5/grants", None::<&()>).await
+}
+
+/// `POST /api/h5/grants/{app_id}/revoke`.
+pub async fn revoke(csrf: &str, app_id: &str) -> Result<RevokeResponse, H5Error> {
+    let path = format!("/api/h5/grants/{}/revoke", encode_uri_component(app_id));
+    request(Method::Post { csrf }, &path, None::<&()>).await
 }

@@ -1,8 +1,11 @@
 //! Platform status: asks `/healthz` and `/readyz` and shows the answer.
 
 use yew::prelude::*;
+use yew_router::prelude::*;
 
 use crate::api::{self, Health};
+use crate::app::Route;
+use crate::i18n::use_texts;
 
 #[derive(Clone, PartialEq)]
 enum State {
@@ -13,6 +16,7 @@ enum State {
 
 #[function_component(StatusPage)]
 pub fn status_page() -> Html {
+    let t = use_texts();
     let state = use_state(|| State::Loading);
     {
         let state = state.clone();
@@ -26,23 +30,26 @@ pub fn status_page() -> Html {
         });
     }
     let body = match &*state {
-        State::Loading => html! { <p id="status" class="status" aria-busy="true">{ "Checking…" }</p> },
+        State::Loading => html! { <p id="status" class="status" aria-busy="true">{ t.status_checking }</p> },
         State::Done(h) => html! {
             <p id="status" class={classes!("status", if h.ready { "ok" } else { "bad" })}>
-                { format!("Platform status: {}", if h.ready { "ok" } else { "database unreachable" }) }
+                { format!("{}: {}", t.status_label, if h.ready { t.status_ok } else { t.status_db_down }) }
             </p>
         },
         State::Failed(e) => {
-            html! { <p id="status" class="status bad" role="alert">{ format!("Cannot reach the platform: {e}") }</p> }
+            html! { <p id="status" class="status bad" role="alert">{ format!("{}: {e}", t.status_unreachable) }</p> }
         }
     };
     html! {
         <main>
-            <h1>{ "OpenGate" }</h1>
+            <h1>{ t.brand }</h1>
             <section class="card" aria-live="polite">
                 { body }
-                <p class="muted">{ "Log in and pay with OpenGate inside partner apps." }</p>
+                <p class="muted">{ t.status_tagline }</p>
             </section>
+            <nav class="links">
+                <Link<Route> to={Route::Apps} classes="button secondary">{ t.nav_apps }</Link<Route>>
+            </nav>
         </main>
     }
 }

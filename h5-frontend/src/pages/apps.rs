@@ -1,0 +1,208 @@
+//! "Authorized apps" (SPEC §5.8): the apps the user let in, each revocable at once.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use opengate_shared::h5api::{GrantView, H5Error};
+use yew::prelude::*;
+
+use crate::api;
+use crate::components::{Alert, Busy};
+use crate::i18n::use_texts;
+use crate::nav;
+use crate::session::{self, SessionContext, SessionState};
+
+const THIS_PAGE: &str = "/h5/apps";
+
+/// One POST of this page; `Ok(true)` when the browser is leaving the page.
+type Action = Pin<Box<dyn Future<Output = Result<bool, H5Error>>>>;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Loading,
+    Redirecting,
+    List(Vec<GrantView>),
+    Failed(AttrValue),
+}
+
+fn go_to_login() {
+    nav::replace(&nav::login_url(THIS_PAGE));
+}
+
+fn is_login_required(err: &H5Error) -> bool {
+    err.error == "login_required"
+}
+
+/// `YYYY-MM-DD` (UTC) of a Unix time in seconds.
+fn utc_date(unix_secs: i64) -> String {
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = unix_secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[function_component(AppsPage)]
+pub fn apps_page() -> Html {
+    let t = use_texts();
+    let ctx = use_context::<SessionContext>();
+    let state = session::current(&ctx);
+    let phase = use_state(|| Phase::Loading);
+    // Bumped after a revoke to load the list again.
+    let reload = use_state(|| 0u32);
+    let error = use_state(|| None::<AttrValue>);
+    // The app being revoked, or "" while logging out: every button waits meanwhile.
+    let busy = use_state(|| None::<String>);
+    let in_flight = use_mut_ref(|| false);
+
+    {
+        let phase = phase.clone();
+        use_effect_with((state.clone(), *reload), move |(state, _)| match state {
+            SessionState::Loading => {}
+            SessionState::Failed(err) => phase.set(Phase::Failed(t.error_text(err).into())),
+            SessionState::Ready(info) if info.user.is_none() => {
+                phase.set(Phase::Redirecting);
+                go_to_login();
+            }
+            SessionState::Ready(_) => wasm_bindgen_futures::spawn_local(async move {
+                phase.set(match api::grants().await {
+                    Ok(grants) => Phase::List(grants),
+                    Err(err) if is_login_required(&err) => {
+                        go_to_login();
+                        Phase::Redirecting
+                    }
+                    Err(err) => Phase::Failed(t.error_text(&err).into()),
+                });
+            }),
+        });
+    }
+
+    let (grants, info) = match (&*phase, &state) {
+        (Phase::List(grants), SessionState::Ready(info)) => (grants, info),
+        (Phase::Failed(message), _) => {
+            return html! {
+                <main><h1>{ t.apps_title }</h1><Alert id="apps-error" message={Some(message.clone())} /></main>
+            };
+        }
+        (Phase::Redirecting, _) => return html! { <main><Busy text={t.redirecting} /></main> },
+        _ => return html! { <main><h1>{ t.apps_title }</h1><Busy text={t.loading} /></main> },
+    };
+    let csrf = info.csrf_token.clone();
+
+    // Runs one POST with every button disabled until it is done.
+    let run = {
+        let (error, busy, in_flight) = (error.clone(), busy.clone(), in_flight.clone());
+        move |key: String, call: Action| {
+            if *in_flight.borrow() {
+                return;
+            }
+            *in_flight.borrow_mut() = true;
+            busy.set(Some(key));
+            error.set(None);
+            let (error, busy, in_flight) = (error.clone(), busy.clone(), in_flight.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = call.await;
+                if matches!(result, Ok(true)) {
+                    return;
+                }
+                *in_flight.borrow_mut() = false;
+                busy.set(None);
+                match result {
+                    Ok(_) => {}
+                    Err(err) if is_login_required(&err) => go_to_login(),
+                    Err(err) => error.set(Some(t.error_text(&err).into())),
+                }
+            });
+        }
+    };
+
+    let rows = grants.iter().map(|grant| {
+        let onclick = {
+            let (run, csrf, reload, app_id) = (run.clone(), csrf.clone(), reload.clone(), grant.app_id.clone());
+            Callback::from(move |_: MouseEvent| {
+                let (csrf, reload, id) = (csrf.clone(), reload.clone(), app_id.clone());
+                run(
+                    app_id.clone(),
+                    Box::pin(async move {
+                        api::revoke(&csrf, &id).await?;
+                        reload.set(*reload + 1);
+                        Ok(false)
+                    }),
+                );
+            })
+        };
+        let revoking = busy.as_deref() == Some(grant.app_id.as_str());
+        html! {
+            <li class="grant" data-app-id={grant.app_id.clone()}>
+                if let Some(logo) = &grant.logo_url {
+                    <img class="app-logo small" src={logo.clone()} alt={grant.app_name.clone()} width="40" height="40" />
+                }
+                <div class="grant-text">
+                    <span class="grant-name">{ grant.app_name.clone() }</span>
+                    <span class="grant-scopes">{ grant.scopes.join(" ") }</span>
+                    <span class="muted grant-date">{ format!("{} {}", t.apps_granted_on, utc_date(grant.granted_at)) }</span>
+                </div>
+                <button type="button" class="revoke secondary" disabled={busy.is_some()} aria-busy={revoking.to_string()}
+                    {onclick}>{ t.apps_revoke }</button>
+            </li>
+        }
+    });
+
+    let on_logout = {
+        let (run, csrf) = (run.clone(), csrf.clone());
+        Callback::from(move |_: MouseEvent| {
+            let csrf = csrf.clone();
+            run(
+                String::new(),
+                Box::pin(async move {
+                    api::logout(&csrf).await?;
+                    go_to_login();
+                    Ok(true)
+                }),
+            );
+        })
+    };
+
+    let who = info.user.as_ref().map(|u| format!("{} {} ({})", t.logged_in_as, u.nickname, u.account));
+    html! {
+        <main>
+            <h1>{ t.apps_title }</h1>
+            if let Some(who) = who {
+                <p class="muted whoami">{ who }</p>
+            }
+            <Alert id="apps-error" message={(*error).clone()} />
+            <section class="card">
+                <p class="muted">{ t.apps_intro }</p>
+                if grants.is_empty() {
+                    <p id="no-grants">{ t.apps_none }</p>
+                } else {
+                    <ul class="grants">{ for rows }</ul>
+                }
+            </section>
+            <div class="actions">
+                <button id="logout" type="button" class="secondary" disabled={busy.is_some()} onclick={on_logout}>
+                    { t.apps_logout }
+                </button>
+            </div>
+        </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc_date;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn dates_are_utc_calendar_days() {
+        assert_eq!(utc_date(0), "1970-01-01");
+        assert_eq!(utc_date(951_782_400), "2000-02-29");
+        assert_eq!(utc_date(1_795_132_800), "2026-11-20");
+    }
+}

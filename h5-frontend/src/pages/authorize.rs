@@ -1,0 +1,225 @@
+//! Consent ("Log in with OpenGate", SPEC §5.2–5.3): shows the app and the scopes it
+//! asks for; Agree or Deny sends the browser back to the partner.
+
+use std::collections::BTreeSet;
+
+use opengate_shared::h5api::{AuthorizeView, ConsentRequest, H5Error};
+use yew::prelude::*;
+
+use crate::api;
+use crate::components::{Alert, Busy};
+use crate::i18n::{use_texts, Texts};
+use crate::nav;
+use crate::session::{self, SessionContext, SessionState};
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Loading,
+    Redirecting,
+    Form(AuthorizeView),
+    /// The request does not exist, expired or was used (404/410), or the link has none.
+    Dead(AttrValue),
+    Failed(AttrValue),
+}
+
+/// A request that can never be answered again: the form is not shown any more.
+fn is_dead(err: &H5Error) -> bool {
+    matches!(err.error.as_str(), "not_found" | "expired" | "used")
+}
+
+fn go_to_login() {
+    nav::replace(&nav::login_url(&nav::current_path_and_query()));
+}
+
+/// What a failed call does to the page.
+fn phase_after_error(t: &Texts, err: &H5Error) -> Option<Phase> {
+    if err.error == "login_required" {
+        go_to_login();
+        Some(Phase::Redirecting)
+    } else if is_dead(err) {
+        Some(Phase::Dead(t.error_text(err).into()))
+    } else {
+        None
+    }
+}
+
+#[function_component(AuthorizePage)]
+pub fn authorize_page() -> Html {
+    let t = use_texts();
+    let ctx = use_context::<SessionContext>();
+    let state = session::current(&ctx);
+    let phase = use_state(|| Phase::Loading);
+    // Optional scopes the user unticked (every scope starts ticked).
+    let unticked = use_state(BTreeSet::<String>::new);
+    let error = use_state(|| None::<AttrValue>);
+    let busy = use_state(|| false);
+    // Synchronous guard: a double tap must not answer the request twice.
+    let in_flight = use_mut_ref(|| false);
+    let request_id = use_memo((), |_| nav::query_param("request").filter(|r| !r.is_empty()));
+
+    {
+        let (phase, request_id) = (phase.clone(), request_id.clone());
+        use_effect_with(state.clone(), move |state| match state {
+            SessionState::Loading => {}
+            SessionState::Failed(err) => phase.set(Phase::Failed(t.error_text(err).into())),
+            SessionState::Ready(info) if info.user.is_none() => {
+                phase.set(Phase::Redirecting);
+                go_to_login();
+            }
+            SessionState::Ready(_) => match (*request_id).clone() {
+                None => phase.set(Phase::Dead(t.consent_no_request.into())),
+                Some(request_id) => wasm_bindgen_futures::spawn_local(async move {
+                    phase.set(match api::authorize_view(&request_id).await {
+                        Ok(view) => match &view.redirect {
+                            // Every scope was granted before: straight back to the app.
+                            Some(redirect) => {
+                                nav::replace(redirect);
+                                Phase::Redirecting
+                            }
+                            None => Phase::Form(view),
+                        },
+                        Err(err) => {
+                            phase_after_error(t, &err).unwrap_or_else(|| Phase::Failed(t.error_text(&err).into()))
+                        }
+                    });
+                }),
+            },
+        });
+    }
+
+    let view = match (&*phase, &state) {
+        (Phase::Form(view), SessionState::Ready(info)) => (view.clone(), info.csrf_token.clone(), info.user.clone()),
+        (Phase::Dead(message), _) => {
+            return html! {
+                <main>
+                    <h1>{ t.consent_dead_title }</h1>
+                    <section class="card">
+                        <Alert id="consent-error" message={Some(message.clone())} />
+                        <p class="muted">{ t.consent_dead_hint }</p>
+                    </section>
+                </main>
+            };
+        }
+        (Phase::Failed(message), _) => {
+            return html! {
+                <main><h1>{ t.error_title }</h1><Alert id="consent-error" message={Some(message.clone())} /></main>
+            };
+        }
+        (Phase::Redirecting, _) => return html! { <main><Busy text={t.redirecting} /></main> },
+        _ => return html! { <main><Busy text={t.loading} /></main> },
+    };
+    let (view, csrf, user) = view;
+
+    let answer = |approve: bool| {
+        let (view, csrf, unticked, phase, error, busy, in_flight, request_id) = (
+            view.clone(),
+            csrf.clone(),
+            unticked.clone(),
+            phase.clone(),
+            error.clone(),
+            busy.clone(),
+            in_flight.clone(),
+            request_id.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let Some(request_id) = (*request_id).clone() else { return };
+            if *in_flight.borrow() {
+                return;
+            }
+            let device_id = if view.needs_device_id {
+                match nav::device_id() {
+                    Some(id) => Some(id),
+                    None => {
+                        error.set(Some(t.consent_no_device_id.into()));
+                        return;
+                    }
+                }
+            } else {
+                None
+            };
+            let scopes = view
+                .scopes
+                .iter()
+                .filter(|s| s.required || !unticked.contains(&s.scope))
+                .map(|s| s.scope.clone())
+                .collect();
+            let req = ConsentRequest { approve, scopes, device_id };
+            *in_flight.borrow_mut() = true;
+            busy.set(true);
+            error.set(None);
+            let (csrf, phase, error, busy, in_flight) =
+                (csrf.clone(), phase.clone(), error.clone(), busy.clone(), in_flight.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match api::consent(&csrf, &request_id, &req).await {
+                    // Buttons stay disabled: the browser is leaving for the partner.
+                    Ok(answer) => nav::replace(&answer.redirect),
+                    Err(err) => {
+                        *in_flight.borrow_mut() = false;
+                        busy.set(false);
+                        match phase_after_error(t, &err) {
+                            Some(next) => phase.set(next),
+                            None => error.set(Some(t.error_text(&err).into())),
+                        }
+                    }
+                }
+            });
+        })
+    };
+
+    let scope_rows = view.scopes.iter().map(|item| {
+        let id = format!("scope-{}", item.scope);
+        let checked = item.required || !unticked.contains(&item.scope);
+        let onchange = {
+            let (unticked, scope) = (unticked.clone(), item.scope.clone());
+            Callback::from(move |_: Event| {
+                let mut next = (*unticked).clone();
+                if !next.remove(&scope) {
+                    next.insert(scope.clone());
+                }
+                unticked.set(next);
+            })
+        };
+        html! {
+            <li>
+                <label class="scope-row" for={id.clone()}>
+                    <input type="checkbox" id={id} name="scope" value={item.scope.clone()}
+                        {checked} disabled={item.required || *busy} {onchange} />
+                    <span class="scope-label">{ t.scope_label(&item.scope).to_owned() }</span>
+                    if item.required {
+                        <span class="scope-required">{ t.consent_required }</span>
+                    }
+                </label>
+            </li>
+        }
+    });
+
+    html! {
+        <main>
+            <section class="card consent">
+                <div class="app-head">
+                    if let Some(logo) = &view.logo_url {
+                        <img class="app-logo" src={logo.clone()} alt={view.app_name.clone()} width="56" height="56" />
+                    }
+                    <div>
+                        <h1 id="app-name">{ view.app_name.clone() }</h1>
+                        <p class="muted">{ t.consent_wants }</p>
+                    </div>
+                </div>
+                <p>{ t.consent_receives }</p>
+                <ul class="scopes">{ for scope_rows }</ul>
+                <Alert id="consent-error" message={(*error).clone()} />
+                <div class="actions">
+                    <button id="approve" type="button" class="primary" disabled={*busy} onclick={answer(true)}>
+                        { t.consent_approve }
+                    </button>
+                    <button id="deny" type="button" class="secondary" disabled={*busy} onclick={answer(false)}>
+                        { t.consent_deny }
+                    </button>
+                </div>
+            </section>
+            if let Some(user) = user {
+                <p class="muted whoami-below">{ format!("{} {} ({})", t.logged_in_as, user.nickname, user.account) }</p>
+            }
+        </main>
+    }
+}

@@ -102,9 +102,29 @@ async fn authorize_errors_before_a_trusted_redirect_are_shown_not_redirected() {
     // Once the redirect URI is trusted, errors go back to it with the state.
     let cases = [
         (authorize_query(&s.partner.app_id, "profile email", "s1", &[]), "invalid_scope"),
-        (authorize_query(&s.partner.app_id, "profile", "s1", &[]).replace("response_type=code", "response_type=token"), "unsupported_response_type"),
-        (authorize_query(&s.partner.app_id, "", "s1", &[("code_challenge", "abc"), ("code_challenge_method", "S256")]), "invalid_request"),
-        (authorize_query(&s.partner.app_id, "", "s1", &[("code_challenge", &"a".repeat(43)), ("code_challenge_method", "plain")]), "invalid_request"),
+        (
+            authorize_query(&s.partner.app_id, "profile", "s1", &[])
+                .replace("response_type=code", "response_type=token"),
+            "unsupported_response_type",
+        ),
+        (
+            authorize_query(
+                &s.partner.app_id,
+                "",
+                "s1",
+                &[("code_challenge", "abc"), ("code_challenge_method", "S256")],
+            ),
+            "invalid_request",
+        ),
+        (
+            authorize_query(
+                &s.partner.app_id,
+                "",
+                "s1",
+                &[("code_challenge", &"a".repeat(43)), ("code_challenge_method", "plain")],
+            ),
+            "invalid_request",
+        ),
         (authorize_query(&s.partner.app_id, "", "s1", &[("device_id", "bad device")]), "invalid_request"),
     ];
     for (query, error) in cases {
@@ -224,7 +244,8 @@ async fn redirect_mismatch_pkce_and_cross_app_codes_are_invalid_grant() {
     let q2 = code_for(&app, &s, &h5, "", &[], &[("device_id", "d")]).await;
     assert_error(&exchange(&app, &s.partner, &q2["code"], Some(verifier)).await, 400, "U0201");
     // Malformed bodies are U0029 naming the field.
-    let missing = signed_post(&app, &s.partner, "/open/v1/oauth/token", &json!({"grant_type": "authorization_code"})).await;
+    let missing =
+        signed_post(&app, &s.partner, "/open/v1/oauth/token", &json!({"grant_type": "authorization_code"})).await;
     assert_error(&missing, 400, "U0029");
     assert!(missing.1["errorMsg"].as_str().expect("msg").starts_with("code"));
     let bad_type = signed_post(&app, &s.partner, "/open/v1/oauth/token", &json!({"grant_type": "password"})).await;
@@ -239,7 +260,8 @@ async fn refresh_rotates_with_grace_then_detects_reuse() {
     let (at0, rt0) = (d["access_token"].as_str().expect("at"), d["refresh_token"].as_str().expect("rt"));
     let r1 = refresh(&app, &s.partner, rt0).await;
     assert_eq!(r1.0, 200, "{:?}", r1.1);
-    let (at1, rt1) = (r1.1["data"]["access_token"].as_str().expect("at"), r1.1["data"]["refresh_token"].as_str().expect("rt"));
+    let (at1, rt1) =
+        (r1.1["data"]["access_token"].as_str().expect("at"), r1.1["data"]["refresh_token"].as_str().expect("rt"));
     assert_ne!(rt1, rt0);
     assert_eq!(r1.1["data"]["scope"], "openid profile");
     assert_eq!(r1.1["data"]["open_id"], d["open_id"]);
@@ -318,7 +340,9 @@ async fn device_binding_and_cross_app_tokens() {
     assert!(!cross.1["errorMsg"].as_str().expect("msg").contains(&s.partner.app_id), "never says whose it is");
     assert_error(&user_info(&app, &s.partner, "at_garbage", Some("phone-1")).await, 401, "U0202");
     let no_bearer = opengate_e2e::send(
-        opengate_e2e::Signed::new(&s.partner, "GET", "/open/v1/user/info", b"").request(&app).header("x-og-device-id", "phone-1"),
+        opengate_e2e::Signed::new(&s.partner, "GET", "/open/v1/user/info", b"")
+            .request(&app)
+            .header("x-og-device-id", "phone-1"),
     )
     .await;
     assert_error(&no_bearer, 401, "U0202");
@@ -381,7 +405,8 @@ async fn user_revoke_kills_every_token_on_every_node_and_ids_are_stable() {
     let at1 = d1["access_token"].as_str().expect("at");
     assert_eq!(user_info(&node2, &s.partner, at1, Some("d")).await.0, 200);
 
-    let r = h5.post(&app, &format!("/api/h5/grants/{}/revoke", s.partner.app_id), &json!({})).send().await.expect("revoke");
+    let r =
+        h5.post(&app, &format!("/api/h5/grants/{}/revoke", s.partner.app_id), &json!({})).send().await.expect("revoke");
     assert_eq!(r.status(), 200);
     for d in [&d1, &d2] {
         let at = d["access_token"].as_str().expect("at");
@@ -389,7 +414,8 @@ async fn user_revoke_kills_every_token_on_every_node_and_ids_are_stable() {
         assert_error(&user_info(&app, &s.partner, at, Some("d")).await, 401, "U0202");
         assert_error(&refresh(&node2, &s.partner, d["refresh_token"].as_str().expect("rt")).await, 400, "U0201");
     }
-    let after: serde_json::Value = h5.get(&app, "/api/h5/grants").send().await.expect("grants").json().await.expect("json");
+    let after: serde_json::Value =
+        h5.get(&app, "/api/h5/grants").send().await.expect("grants").json().await.expect("json");
     assert_eq!(after, json!([]));
 
     // Re-granting asks for consent again and gives the same open_id and union_id.
@@ -404,7 +430,12 @@ async fn user_revoke_kills_every_token_on_every_node_and_ids_are_stable() {
     opengate::admin::create_app(&app.state, &s.partner.company_id, &app2, "Second", &admin).await.expect("app");
     opengate::admin::add_redirect_uri(&app.state, &app2, REDIRECT_URI).await.expect("uri");
     let key = opengate::admin::create_key(&app.state, &app2).await.expect("key");
-    let p2 = opengate_e2e::Partner { app_id: app2.clone(), access_key: key.access_key, secret_key: key.secret_key, ..s.partner.clone() };
+    let p2 = opengate_e2e::Partner {
+        app_id: app2.clone(),
+        access_key: key.access_key,
+        secret_key: key.secret_key,
+        ..s.partner.clone()
+    };
     let s2 = opengate_e2e::login::LoginSetup { partner: p2, user_id: s.user_id.clone(), mobile: s.mobile.clone() };
     let d4 = tokens(&app, &s2, "", &[], "d").await;
     assert_eq!(d4["union_id"], d1["union_id"]);
@@ -426,23 +457,39 @@ async fn consent_is_remembered_deny_redirects_and_requests_are_single_use() {
     assert_eq!(q["error"], "access_denied");
     assert_eq!(q["state"], "st-9");
     // The request is used now.
-    let again = h5.post(&app, &format!("/api/h5/authorize/{id}"), &json!({"approve": true})).send().await.expect("again");
+    let again =
+        h5.post(&app, &format!("/api/h5/authorize/{id}"), &json!({"approve": true})).send().await.expect("again");
     assert_eq!(again.status(), 410);
     // Consent, then a second authorize of the same scopes skips the consent screen.
     code_for(&app, &s, &h5, "profile", &["profile"], &[("device_id", "d")]).await;
     let loc = authorize(&app, &authorize_query(&s.partner.app_id, "profile", "st-2", &[("device_id", "d")])).await;
-    let view: serde_json::Value =
-        h5.get(&app, &format!("/api/h5/authorize/{}", request_id(&loc))).send().await.expect("view").json().await.expect("json");
+    let view: serde_json::Value = h5
+        .get(&app, &format!("/api/h5/authorize/{}", request_id(&loc)))
+        .send()
+        .await
+        .expect("view")
+        .json()
+        .await
+        .expect("json");
     let q = query_of(view["redirect"].as_str().expect("skips consent"));
     assert_eq!(q["state"], "st-2");
     assert_eq!(exchange(&app, &s.partner, &q["code"], None).await.0, 200);
     // A wider request asks again.
     let loc = authorize(&app, &authorize_query(&s.partner.app_id, "profile mobile", "s", &[("device_id", "d")])).await;
-    let view: serde_json::Value =
-        h5.get(&app, &format!("/api/h5/authorize/{}", request_id(&loc))).send().await.expect("view").json().await.expect("json");
+    let view: serde_json::Value = h5
+        .get(&app, &format!("/api/h5/authorize/{}", request_id(&loc)))
+        .send()
+        .await
+        .expect("view")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(view["redirect"], serde_json::Value::Null);
     assert_eq!(view["app_name"], "Test App");
-    assert_eq!(view["scopes"], json!([{"scope":"openid","required":true},{"scope":"profile","required":false},{"scope":"mobile","required":false}]));
+    assert_eq!(
+        view["scopes"],
+        json!([{"scope":"openid","required":true},{"scope":"profile","required":false},{"scope":"mobile","required":false}])
+    );
     // Granting a scope that was not requested is refused.
     let r = h5
         .post(&app, &format!("/api/h5/authorize/{}", request_id(&loc)), &json!({"approve": true, "scopes": ["wallet"]}))
@@ -456,7 +503,10 @@ async fn consent_is_remembered_deny_redirects_and_requests_are_single_use() {
     assert_eq!(r.status(), 401);
     assert_eq!(h5.get(&app, "/api/h5/authorize/ar_nope").send().await.expect("get").status(), 404);
     app.clock.advance_secs(601);
-    assert_eq!(h5.get(&app, &format!("/api/h5/authorize/{}", request_id(&loc))).send().await.expect("get").status(), 410);
+    assert_eq!(
+        h5.get(&app, &format!("/api/h5/authorize/{}", request_id(&loc))).send().await.expect("get").status(),
+        410
+    );
 }
 
 #[tokio::test]
@@ -535,7 +585,10 @@ async fn session_cookie_attributes() {
 async fn unsafe_token_lifetimes_refuse_to_start() {
     let (url, _dir) = opengate_e2e::fresh_database().await;
     for (tweak, needle) in [
-        (Box::new(|c: &mut opengate::config::Config| c.access_token_ttl_secs = 86_401) as Box<dyn Fn(&mut _)>, "access_token_ttl_secs"),
+        (
+            Box::new(|c: &mut opengate::config::Config| c.access_token_ttl_secs = 86_401) as Box<dyn Fn(&mut _)>,
+            "access_token_ttl_secs",
+        ),
         (Box::new(|c: &mut opengate::config::Config| c.refresh_token_ttl_secs = 6 * 86400), "refresh_token_ttl_secs"),
     ] {
         let mut cfg = opengate_e2e::test_config(&url);

@@ -19,9 +19,8 @@ pub struct LoginSetup {
 pub async fn user(app: &TestApp) -> (String, String) {
     let n: u64 = rand::Rng::gen_range(&mut rand::thread_rng(), 10_000_000..99_999_999);
     let mobile = format!("139{n}");
-    let id = opengate::admin::create_user(&app.state, Some(&mobile), None, Some(PASSWORD), "Tea Lover")
-        .await
-        .expect("user");
+    let id =
+        opengate::admin::create_user(&app.state, Some(&mobile), None, Some(PASSWORD), "Tea Lover").await.expect("user");
     (id, mobile)
 }
 

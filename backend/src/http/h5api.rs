@@ -126,13 +126,8 @@ async fn current(st: &AppState, headers: &HeaderMap) -> H5Result<Option<Session>
 
 /// The session of a state-changing call, after its CSRF check.
 async fn checked(st: &AppState, headers: &HeaderMap) -> H5Result<Session> {
-    let csrf_refused = || {
-        H5ApiError::new(
-            StatusCode::FORBIDDEN,
-            "csrf",
-            "missing or stale CSRF token: reload the page and try again",
-        )
-    };
+    let csrf_refused =
+        || H5ApiError::new(StatusCode::FORBIDDEN, "csrf", "missing or stale CSRF token: reload the page and try again");
     let s = current(st, headers).await?.ok_or_else(csrf_refused)?;
     let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !constant_eq(sent.as_bytes(), s.csrf_token.as_bytes()) {
@@ -180,11 +175,7 @@ async fn login(State(st): State<AppState>, req: Request) -> H5Result<Response> {
     let user_id = match session::check_password(&st, &body.account, &body.password).await? {
         Ok(id) => id,
         Err(LoginRefused::BadCredentials) => {
-            return Err(H5ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "bad_credentials",
-                "wrong account or password",
-            ))
+            return Err(H5ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong account or password"))
         }
         Err(LoginRefused::Locked(until)) => {
             let mins = ((until - st.clock.now_ms()) / 60_000).max(1);

@@ -141,7 +141,8 @@ async fn client_auth(
                 .ok_or_else(|| OAuthError::request("Authorization: Basic value is not base64 of id:secret"))?;
             let (i, s) =
                 raw.split_once(':').ok_or_else(|| OAuthError::request("Authorization: Basic needs id:secret"))?;
-            let dec = |x: &str| url::form_urlencoded::parse(format!("a={x}").as_bytes()).next().map(|(_, v)| v.to_string());
+            let dec =
+                |x: &str| url::form_urlencoded::parse(format!("a={x}").as_bytes()).next().map(|(_, v)| v.to_string());
             (dec(i).unwrap_or_default(), dec(s).unwrap_or_default(), true)
         }
         (None, Some(s)) => (form.get("client_id").cloned().unwrap_or_default(), s.clone(), false),
@@ -196,7 +197,10 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn need<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str, OAuthError> {
-    form.get(name).map(String::as_str).filter(|v| !v.is_empty()).ok_or_else(|| OAuthError::request(format!("{name} is missing")))
+    form.get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| OAuthError::request(format!("{name} is missing")))
 }
 
 async fn token(

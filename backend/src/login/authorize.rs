@@ -56,19 +56,21 @@ pub fn with_query(redirect_uri: &str, pairs: &[(&str, Option<&str>)]) -> String 
     }
 }
 
-/// The app named by `client_id`: an app id, or one of its enabled access keys.
+/// The app named by `client_id`: one of its enabled access keys, or an app id. An
+/// access key has the shape of an app id too, so keys are tried first.
 async fn resolve_client(st: &AppState, client_id: &str) -> Result<Option<AppRow>> {
-    let app_id = if AppId::parse(client_id).is_ok() {
-        client_id.to_owned()
-    } else if AccessKey::parse(client_id).is_ok() {
-        match keys::get_key(&st.db.pool, client_id).await? {
-            Some(k) if k.enabled => k.app_id,
-            _ => return Ok(None),
+    if AccessKey::parse(client_id).is_ok() {
+        if let Some(k) = keys::get_key(&st.db.pool, client_id).await? {
+            if !k.enabled {
+                return Ok(None);
+            }
+            return Ok(apps::get_app(&st.db.pool, &k.app_id).await?);
         }
-    } else {
+    }
+    if AppId::parse(client_id).is_err() {
         return Ok(None);
-    };
-    Ok(apps::get_app(&st.db.pool, &app_id).await?)
+    }
+    Ok(apps::get_app(&st.db.pool, client_id).await?)
 }
 
 /// Scopes an app may ask for: `openid`, `profile`, `mobile` with `login`; `wallet`
@@ -231,7 +233,11 @@ pub async fn decide(
             }
             let url = with_query(
                 &p.req.redirect_uri,
-                &[("error", Some("access_denied")), ("error_description", Some("the user denied access")), ("state", state)],
+                &[
+                    ("error", Some("access_denied")),
+                    ("error_description", Some("the user denied access")),
+                    ("state", state),
+                ],
             );
             return Ok(Ok(url));
         }
@@ -277,8 +283,5 @@ pub async fn decide(
     oauth::ensure_open_id(&mut tx, user_id, &p.app.id, &new_public_id(prefix::OPEN_ID), now).await?;
     oauth::insert_code(&mut *tx, &row, now).await?;
     tx.commit().await?;
-    Ok(Ok(with_query(
-        &p.req.redirect_uri,
-        &[("code", Some(&code)), ("state", state), ("device_id", Some(&device_id))],
-    )))
+    Ok(Ok(with_query(&p.req.redirect_uri, &[("code", Some(&code)), ("state", state), ("device_id", Some(&device_id))])))
 }

@@ -113,13 +113,8 @@ pub async fn exchange_code(
         tx.rollback().await?;
         return Err(reuse_of_code(st, &code_hash, now).await?);
     }
-    let fam = oauth::Family {
-        id: &family_id,
-        app_id,
-        user_id: &c.user_id,
-        code_hash: &code_hash,
-        device_id: &c.device_id,
-    };
+    let fam =
+        oauth::Family { id: &family_id, app_id, user_id: &c.user_id, code_hash: &code_hash, device_id: &c.device_id };
     oauth::insert_family(&mut *tx, &fam, now).await?;
     let set = issue_pair(st, &mut tx, &family_id, &scope, user_ids, now).await?;
     tx.commit().await?;
@@ -295,9 +290,8 @@ pub async fn check_access(
     device_id: Option<&str>,
 ) -> Result<oauth::TokenRow> {
     let invalid = || LoginError::InvalidToken("access token invalid, expired or revoked".into());
-    let token = token.ok_or_else(|| {
-        LoginError::InvalidToken("Authorization: Bearer <access_token> is required".into())
-    })?;
+    let token =
+        token.ok_or_else(|| LoginError::InvalidToken("Authorization: Bearer <access_token> is required".into()))?;
     let row = oauth::access_token(&st.db.pool, &hash_secret(token)).await?.ok_or_else(invalid)?;
     if row.app_id != app_id || row.revoked || row.expires_at <= st.clock.now_ms() {
         return Err(invalid());

@@ -277,7 +277,10 @@ pub async fn code_state<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     code_hash: &str,
 ) -> sqlx::Result<Option<(String, Option<i64>)>> {
-    sqlx::query_as("SELECT app_id, used_at FROM auth_codes WHERE code_hash = $1").bind(code_hash).fetch_optional(ex).await
+    sqlx::query_as("SELECT app_id, used_at FROM auth_codes WHERE code_hash = $1")
+        .bind(code_hash)
+        .fetch_optional(ex)
+        .await
 }
 
 pub struct Family<'a> {

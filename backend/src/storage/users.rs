@@ -83,7 +83,12 @@ pub async fn credentials<'e, E: Executor<'e, Database = Any>>(
 }
 
 pub async fn mark_password_login<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE users SET password_login_at = $2 WHERE id = $1").bind(id).bind(now).execute(ex).await.map(|_| ())
+    sqlx::query("UPDATE users SET password_login_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(ex)
+        .await
+        .map(|_| ())
 }
 
 /// What `user/info` may show: `(nickname, avatar_url, mobile)`.

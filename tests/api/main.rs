@@ -4,6 +4,7 @@
 mod admin;
 mod h5;
 mod login;
+mod login_browser;
 mod oauth_std;
 mod ops;
 mod signing;

@@ -162,6 +162,12 @@ pub async fn exchange(app: &TestApp, p: &Partner, code: &str, verifier: Option<&
     signed_post(app, p, "/open/v1/oauth/token", &body).await
 }
 
+/// The code exchange with an explicit redirect URI.
+pub async fn exchange_at(app: &TestApp, p: &Partner, code: &str, redirect_uri: &str) -> (u16, Value, String) {
+    let body = json!({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri});
+    signed_post(app, p, "/open/v1/oauth/token", &body).await
+}
+
 pub async fn refresh(app: &TestApp, p: &Partner, rt: &str) -> (u16, Value, String) {
     signed_post(app, p, "/open/v1/oauth/token", &json!({"grant_type": "refresh_token", "refresh_token": rt})).await
 }

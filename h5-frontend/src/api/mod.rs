@@ -93,9 +93,14 @@ pub async fn logout(csrf: &str) -> Result<SessionInfo, H5Error> {
     request(Method::Post { csrf }, "/api/h5/logout", None::<&()>).await
 }
 
-/// `GET /api/h5/authorize/{request_id}`.
-pub async fn authorize_view(request_id: &str) -> Result<AuthorizeView, H5Error> {
-    let path = format!("/api/h5/authorize/{}", encode_uri_component(request_id));
+/// `GET /api/h5/authorize/{request_id}?device_id=…`: the page's own device id goes
+/// along so that a user who granted everything before is sent on at once.
+pub async fn authorize_view(request_id: &str, device_id: Option<&str>) -> Result<AuthorizeView, H5Error> {
+    let mut path = format!("/api/h5/authorize/{}", encode_uri_component(request_id));
+    if let Some(d) = device_id {
+        path.push_str("?device_id=");
+        path.push_str(&encode_uri_component(d));
+    }
     request(Method::Get, &path, None::<&()>).await
 }
 

@@ -69,7 +69,7 @@ pub fn authorize_page() -> Html {
             SessionState::Ready(_) => match (*request_id).clone() {
                 None => phase.set(Phase::Dead(t.consent_no_request.into())),
                 Some(request_id) => wasm_bindgen_futures::spawn_local(async move {
-                    phase.set(match api::authorize_view(&request_id).await {
+                    phase.set(match api::authorize_view(&request_id, nav::device_id().as_deref()).await {
                         Ok(view) => match &view.redirect {
                             // Every scope was granted before: straight back to the app.
                             Some(redirect) => {

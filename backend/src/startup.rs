@@ -93,7 +93,8 @@ pub async fn open_state(config: Config, clock: Clock) -> anyhow::Result<AppState
     let key_cache = crate::auth::key_cache::KeyCache::new(config.key_cache_ttl_ms);
     let window = opengate_shared::signing::NONCE_TTL_SECS * 1000;
     let nonces = Arc::new(crate::auth::nonce_batch::NonceGuard::start(db.clone(), window, clock.now_ms()).await?);
-    Ok(AppState { db, config: Arc::new(config), clock, secrets: SecretBox::new(&master), key_cache, nonces })
+    let issuer = crate::login::issue_batch::IssueWriter::start(db.clone());
+    Ok(AppState { db, config: Arc::new(config), clock, secrets: SecretBox::new(&master), key_cache, nonces, issuer })
 }
 
 /// Once a minute: deletes nonces older than the replay window, and expired

@@ -17,4 +17,6 @@ pub struct AppState {
     pub secrets: SecretBox,
     pub key_cache: KeyCache,
     pub nonces: Arc<NonceGuard>,
+    /// Group commit of code exchanges (ADR 0006).
+    pub issuer: crate::login::issue_batch::IssueWriter,
 }

@@ -295,10 +295,10 @@ async fn revoke_grant(
     let s = checked(&st, &headers).await?;
     let (_, user_id) = user_of(Some(s))?;
     let now = st.clock.now_ms();
-    let mut tx = st.db.pool.begin().await?;
-    let families = oauth::revoke_families_of(&mut *tx, &user_id, &app_id, now).await?;
-    let had_grant = oauth::delete_grant(&mut *tx, &user_id, &app_id).await?;
-    tx.commit().await?;
+    let mut w = st.db.begin_write().await?;
+    let families = oauth::revoke_families_of(&mut *w.tx, &user_id, &app_id, now).await?;
+    let had_grant = oauth::delete_grant(&mut *w.tx, &user_id, &app_id).await?;
+    w.commit().await?;
     if families == 0 && !had_grant {
         return Err(H5ApiError::new(StatusCode::NOT_FOUND, "not_found", "this app is not authorized"));
     }

@@ -257,6 +257,8 @@ pub async fn decide(
     };
     let code = new_secret(prefix::CODE);
     let row = oauth::Code {
+        used_at: None,
+        ids: None,
         code_hash: hash_secret(&code),
         app_id: p.app.id.clone(),
         user_id: user_id.to_owned(),
@@ -266,22 +268,23 @@ pub async fn decide(
         code_challenge: p.req.code_challenge.clone(),
         expires_at: now + CODE_TTL_MS,
     };
-    let mut tx = st.db.pool.begin().await?;
+    let mut w = st.db.begin_write().await?;
+    let tx = &mut w.tx;
     // The first statement writes, so SQLite takes its write lock before any read.
-    if !oauth::use_auth_request(&mut *tx, &p.req.id, now).await? {
+    if !oauth::use_auth_request(&mut **tx, &p.req.id, now).await? {
         return Ok(Err(Dead::Used));
     }
-    let granted = match oauth::grant_scope(&mut *tx, user_id, &p.app.id).await? {
+    let granted = match oauth::grant_scope(&mut **tx, user_id, &p.app.id).await? {
         Some(old) => {
             let old = ScopeSet::parse(&old).map_err(|e| LoginError::Internal(anyhow::anyhow!(e)))?;
             ScopeSet::from_scopes(old.iter().chain(scopes.iter()))
         }
         None => scopes.clone(),
     };
-    oauth::upsert_grant(&mut *tx, user_id, &p.app.id, &granted.to_string(), now).await?;
-    oauth::ensure_union_id(&mut tx, user_id, &p.app.company_id, &new_public_id(prefix::UNION_ID), now).await?;
-    oauth::ensure_open_id(&mut tx, user_id, &p.app.id, &new_public_id(prefix::OPEN_ID), now).await?;
-    oauth::insert_code(&mut *tx, &row, now).await?;
-    tx.commit().await?;
+    oauth::upsert_grant(&mut **tx, user_id, &p.app.id, &granted.to_string(), now).await?;
+    oauth::ensure_union_id(tx, user_id, &p.app.company_id, &new_public_id(prefix::UNION_ID), now).await?;
+    oauth::ensure_open_id(tx, user_id, &p.app.id, &new_public_id(prefix::OPEN_ID), now).await?;
+    oauth::insert_code(&mut **tx, &row, now).await?;
+    w.commit().await?;
     Ok(Ok(with_query(&p.req.redirect_uri, &[("code", Some(&code)), ("state", state), ("device_id", Some(&device_id))])))
 }

@@ -4,10 +4,11 @@
 
 use serde::Serialize;
 
+use super::issue_batch::IssueJob;
 use super::{hash_secret, new_secret, prefix, LoginError, Result, USED_CODE_RETENTION_MS};
 use crate::domain::scope::{pkce_s256_matches, Scope, ScopeSet};
 use crate::state::AppState;
-use crate::storage::{ledger, oauth, users};
+use crate::storage::{ledger, oauth};
 
 /// A token answer: the same fields on the native and the standard endpoint.
 #[derive(Debug, Clone, Serialize)]
@@ -77,19 +78,15 @@ pub async fn exchange_code(
 ) -> Result<TokenSet> {
     let now = st.clock.now_ms();
     let code_hash = hash_secret(code);
-    let Some((code_app, used_at)) = oauth::code_state(&st.db.pool, &code_hash).await? else {
-        return Err(grant_err("code is unknown or expired; start the login again"));
-    };
-    if code_app != app_id {
+    let unknown = || grant_err("code is unknown or expired; start the login again");
+    let c = oauth::get_code(&st.db.pool, &code_hash).await?.ok_or_else(unknown)?;
+    if c.app_id != app_id {
         // Another app's code: say nothing about it, and leave it alone.
-        return Err(grant_err("code is unknown or expired; start the login again"));
+        return Err(unknown());
     }
-    if used_at.is_some() {
+    if c.used_at.is_some() {
         return Err(reuse_of_code(st, &code_hash, now).await?);
     }
-    let Some(c) = oauth::get_code(&st.db.pool, &code_hash).await? else {
-        return Err(grant_err("code is unknown or expired; start the login again"));
-    };
     if c.expires_at <= now {
         return Err(grant_err("code expired (codes live 5 minutes); start the login again"));
     }
@@ -104,21 +101,40 @@ pub async fn exchange_code(
         (None, None) => {}
     }
     let scope = parse_scope(&c.scope)?;
-    let user_ids = ids(st, &c.user_id, app_id).await?;
-    let family_id = crate::crypto::new_id(prefix::FAMILY);
-    let mut tx = st.db.pool.begin().await?;
-    // Claim first (a write, so SQLite takes its write lock before anything else):
-    // of two concurrent exchanges exactly one gets here.
-    if !oauth::claim_code(&mut *tx, &code_hash, now).await? {
-        tx.rollback().await?;
+    let user_ids =
+        c.ids.clone().ok_or_else(|| LoginError::Internal(anyhow::anyhow!("open_id/union_id missing for a code")))?;
+    let access = new_secret(prefix::ACCESS);
+    let refresh = new_secret(prefix::REFRESH);
+    let cfg = &st.config;
+    let job = IssueJob {
+        code_hash: code_hash.clone(),
+        family_id: crate::crypto::new_id(prefix::FAMILY),
+        app_id: app_id.to_owned(),
+        user_id: c.user_id,
+        device_id: c.device_id,
+        scope: scope.to_string(),
+        access_hash: hash_secret(&access),
+        refresh_hash: hash_secret(&refresh),
+        now,
+        access_expires_at: now + cfg.access_token_ttl_secs * 1000,
+        refresh_expires_at: now + cfg.refresh_token_ttl_secs * 1000,
+    };
+    // Claimed by the database (first use wins), recorded with its tokens in one
+    // transaction shared with other exchanges waiting at the same time.
+    let won = st.issuer.issue(job).await.map_err(|e| LoginError::Internal(anyhow::anyhow!(e)))?;
+    if !won {
         return Err(reuse_of_code(st, &code_hash, now).await?);
     }
-    let fam =
-        oauth::Family { id: &family_id, app_id, user_id: &c.user_id, code_hash: &code_hash, device_id: &c.device_id };
-    oauth::insert_family(&mut *tx, &fam, now).await?;
-    let set = issue_pair(st, &mut tx, &family_id, &scope, user_ids, now).await?;
-    tx.commit().await?;
-    Ok(set)
+    Ok(TokenSet {
+        access_token: access,
+        refresh_token: refresh,
+        token_type: "Bearer",
+        expires_in: cfg.access_token_ttl_secs,
+        refresh_expires_in: cfg.refresh_token_ttl_secs,
+        scope: scope.to_string(),
+        open_id: user_ids.0,
+        union_id: user_ids.1,
+    })
 }
 
 /// A second use of a code: every token issued from it is revoked (SPEC §5.5).
@@ -161,28 +177,29 @@ pub async fn refresh(st: &AppState, app_id: &str, refresh_token: &str, scope: Op
     };
     let user_ids = ids(st, &row.user_id, app_id).await?;
     let grace_ms = st.config.refresh_grace_secs * 1000;
-    let mut tx = st.db.pool.begin().await?;
-    let first_use = oauth::use_refresh(&mut *tx, &hash, now).await?;
+    let mut w = st.db.begin_write().await?;
+    let tx = &mut w.tx;
+    let first_use = oauth::use_refresh(&mut **tx, &hash, now).await?;
     if !first_use {
         // Used before (or concurrently): within the grace period answer again, else revoke.
-        let used_at = oauth::refresh_token(&mut *tx, &hash).await?.and_then(|r| r.used_at).unwrap_or(0);
+        let used_at = oauth::refresh_token(&mut **tx, &hash).await?.and_then(|r| r.used_at).unwrap_or(0);
         if grace_ms == 0 || now - used_at > grace_ms {
-            oauth::revoke_family(&mut *tx, &row.family_id, now).await?;
-            tx.commit().await?;
+            oauth::revoke_family(&mut **tx, &row.family_id, now).await?;
+            w.commit().await?;
             tracing::warn!(family = %row.family_id, "refresh token reused; family revoked");
             return Err(grant_err("refresh_token was already used; every token of this login has been revoked"));
         }
     } else if let Some(access_hash) = &row.access_hash {
         // Refresh revokes the old access token at once (SPEC §12).
-        oauth::revoke_access(&mut *tx, access_hash, now).await?;
+        oauth::revoke_access(&mut **tx, access_hash, now).await?;
     }
     // A grace-period answer re-checks the family: a revoke in between wins.
-    if !first_use && oauth::family_revoked(&mut *tx, &row.family_id).await? {
-        tx.rollback().await?;
+    if !first_use && oauth::family_revoked(&mut **tx, &row.family_id).await? {
+        w.rollback().await?;
         return Err(grant_err("refresh_token was revoked; log the user in again"));
     }
-    let set = issue_pair(st, &mut tx, &row.family_id, &scope, user_ids, now).await?;
-    tx.commit().await?;
+    let set = issue_pair(st, &mut w.tx, &row.family_id, &scope, user_ids, now).await?;
+    w.commit().await?;
     Ok(set)
 }
 
@@ -244,7 +261,10 @@ pub async fn introspect(st: &AppState, app_id: &str, token: &str) -> Result<Intr
     if row.app_id != app_id || row.revoked || row.expires_at <= now {
         return Ok(Introspection::default());
     }
-    let (open_id, union_id) = ids(st, &row.user_id, app_id).await?;
+    let (open_id, union_id) = match row.ids.clone() {
+        Some(ids) => ids,
+        None => ids(st, &row.user_id, app_id).await?,
+    };
     Ok(Introspection {
         active: true,
         scope: Some(row.scope),
@@ -324,7 +344,7 @@ pub async fn user_info(
             )));
         }
     }
-    let (open_id, union_id) = ids(st, &row.user_id, app_id).await?;
+    let (open_id, union_id) = row.ids.clone().ok_or_else(|| LoginError::InvalidToken("token without ids".into()))?;
     let mut info = UserInfo {
         open_id,
         union_id,
@@ -335,9 +355,8 @@ pub async fn user_info(
         scope: scope.to_string(),
     };
     if scope.contains(Scope::Profile) || scope.contains(Scope::Mobile) {
-        let (nickname, avatar, mobile) = users::profile(&st.db.pool, &row.user_id)
-            .await?
-            .ok_or_else(|| LoginError::InvalidToken("the user no longer exists".into()))?;
+        let (nickname, avatar, mobile) =
+            row.profile.clone().ok_or_else(|| LoginError::InvalidToken("the user no longer exists".into()))?;
         if scope.contains(Scope::Profile) {
             info.nickname = Some(nickname);
             info.avatar_url = Some(avatar);

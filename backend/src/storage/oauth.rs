@@ -209,6 +209,10 @@ pub async fn delete_grant<'e, E: Executor<'e, Database = Any>>(
 
 #[derive(Debug, Clone)]
 pub struct Code {
+    /// Set when read back: whether (when) the code was used.
+    pub used_at: Option<i64>,
+    /// Set when read back: `(open_id, union_id)` of the user for the code's app.
+    pub ids: Option<(String, String)>,
     pub code_hash: String,
     pub app_id: String,
     pub user_id: String,
@@ -240,14 +244,21 @@ pub async fn insert_code<'e, E: Executor<'e, Database = Any>>(ex: E, c: &Code, n
 
 pub async fn get_code<'e, E: Executor<'e, Database = Any>>(ex: E, code_hash: &str) -> sqlx::Result<Option<Code>> {
     let row = sqlx::query(
-        "SELECT code_hash, app_id, user_id, redirect_uri, scope, device_id, code_challenge, expires_at \
-         FROM auth_codes WHERE code_hash = $1",
+        "SELECT c.code_hash, c.app_id, c.user_id, c.redirect_uri, c.scope, c.device_id, c.code_challenge, \
+         c.expires_at, c.used_at, o.open_id, un.union_id FROM auth_codes c JOIN apps a ON a.id = c.app_id \
+         LEFT JOIN open_ids o ON o.user_id = c.user_id AND o.app_id = c.app_id \
+         LEFT JOIN union_ids un ON un.user_id = c.user_id AND un.company_id = a.company_id \
+         WHERE c.code_hash = $1",
     )
     .bind(code_hash)
     .fetch_optional(ex)
     .await?;
     row.map(|r| {
+        let open_id: Option<String> = r.try_get("open_id")?;
+        let union_id: Option<String> = r.try_get("union_id")?;
         Ok(Code {
+            used_at: r.try_get("used_at")?,
+            ids: open_id.zip(union_id),
             code_hash: r.try_get("code_hash")?,
             app_id: r.try_get("app_id")?,
             user_id: r.try_get("user_id")?,
@@ -259,52 +270,6 @@ pub async fn get_code<'e, E: Executor<'e, Database = Any>>(ex: E, code_hash: &st
         })
     })
     .transpose()
-}
-
-/// Marks the code used; false when it already was. The `WHERE used_at IS NULL` makes
-/// the first of two concurrent uses the only winner.
-pub async fn claim_code<'e, E: Executor<'e, Database = Any>>(ex: E, code_hash: &str, now: i64) -> sqlx::Result<bool> {
-    let r = sqlx::query("UPDATE auth_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL")
-        .bind(code_hash)
-        .bind(now)
-        .execute(ex)
-        .await?;
-    Ok(r.rows_affected() == 1)
-}
-
-/// `(app_id, used_at)` of a code, whatever its state.
-pub async fn code_state<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    code_hash: &str,
-) -> sqlx::Result<Option<(String, Option<i64>)>> {
-    sqlx::query_as("SELECT app_id, used_at FROM auth_codes WHERE code_hash = $1")
-        .bind(code_hash)
-        .fetch_optional(ex)
-        .await
-}
-
-pub struct Family<'a> {
-    pub id: &'a str,
-    pub app_id: &'a str,
-    pub user_id: &'a str,
-    pub code_hash: &'a str,
-    pub device_id: &'a str,
-}
-
-pub async fn insert_family<'e, E: Executor<'e, Database = Any>>(ex: E, f: &Family<'_>, now: i64) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO token_families (id, app_id, user_id, code_hash, device_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(f.id)
-    .bind(f.app_id)
-    .bind(f.user_id)
-    .bind(f.code_hash)
-    .bind(f.device_id)
-    .bind(now)
-    .execute(ex)
-    .await
-    .map(|_| ())
 }
 
 pub async fn revoke_family<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str, now: i64) -> sqlx::Result<()> {
@@ -413,6 +378,10 @@ pub struct TokenRow {
     pub revoked: bool,
     /// Refresh tokens only: the access token issued with it.
     pub access_hash: Option<String>,
+    /// Access tokens only: `(open_id, union_id)` of the user for the token's app.
+    pub ids: Option<(String, String)>,
+    /// Access tokens only: `(nickname, avatar_url, mobile)`.
+    pub profile: Option<(String, Option<String>, Option<String>)>,
 }
 
 fn token_row(r: &sqlx::any::AnyRow, refresh: bool) -> sqlx::Result<TokenRow> {
@@ -429,6 +398,12 @@ fn token_row(r: &sqlx::any::AnyRow, refresh: bool) -> sqlx::Result<TokenRow> {
         used_at: if refresh { r.try_get("used_at")? } else { None },
         revoked: t_rev.is_some() || f_rev.is_some(),
         access_hash: if refresh { Some(r.try_get("access_hash")?) } else { None },
+        ids: if refresh { None } else { Some((r.try_get("open_id")?, r.try_get("union_id")?)) },
+        profile: if refresh {
+            None
+        } else {
+            Some((r.try_get("nickname")?, r.try_get("avatar_url")?, r.try_get("mobile")?))
+        },
     })
 }
 
@@ -436,10 +411,17 @@ pub async fn access_token<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     token_hash: &str,
 ) -> sqlx::Result<Option<TokenRow>> {
+    // One round trip for everything introspection and user/info need.
     let row = sqlx::query(
         "SELECT t.family_id, f.app_id, f.user_id, f.device_id, t.scope, t.created_at, t.expires_at, \
-         t.revoked_at AS t_revoked, f.revoked_at AS f_revoked \
-         FROM access_tokens t JOIN token_families f ON f.id = t.family_id WHERE t.token_hash = $1",
+         t.revoked_at AS t_revoked, f.revoked_at AS f_revoked, o.open_id, un.union_id, \
+         us.nickname, us.avatar_url, us.mobile \
+         FROM access_tokens t JOIN token_families f ON f.id = t.family_id \
+         JOIN apps a ON a.id = f.app_id \
+         JOIN open_ids o ON o.user_id = f.user_id AND o.app_id = f.app_id \
+         JOIN union_ids un ON un.user_id = f.user_id AND un.company_id = a.company_id \
+         JOIN users us ON us.id = f.user_id \
+         WHERE t.token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(ex)

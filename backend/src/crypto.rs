@@ -100,6 +100,11 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", hex::encode(b))
 }
 
+/// Equality of secrets without an early exit (the time depends on the length only).
+pub fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 pub fn new_master_key() -> String {
     let mut b = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut b);

@@ -130,14 +130,10 @@ async fn checked(st: &AppState, headers: &HeaderMap) -> H5Result<Session> {
         || H5ApiError::new(StatusCode::FORBIDDEN, "csrf", "missing or stale CSRF token: reload the page and try again");
     let s = current(st, headers).await?.ok_or_else(csrf_refused)?;
     let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !constant_eq(sent.as_bytes(), s.csrf_token.as_bytes()) {
+    if !crate::crypto::constant_eq(sent.as_bytes(), s.csrf_token.as_bytes()) {
         return Err(csrf_refused());
     }
     Ok(s)
-}
-
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn user_of(s: Option<Session>) -> H5Result<(Session, String)> {
@@ -155,17 +151,22 @@ async fn json_body<T: serde::de::DeserializeOwned>(req: Request) -> H5Result<T> 
         .map_err(|e| H5ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", format!("body: {e}")))
 }
 
+/// Starts a session (anonymous when `user_id` is None) and answers with its info and cookie.
+async fn new_session(st: &AppState, user_id: Option<&str>) -> H5Result<Response> {
+    let cookie = session::create(st, user_id).await?;
+    let s = session::load(st, &cookie)
+        .await?
+        .ok_or_else(|| H5ApiError::from(LoginError::Internal(anyhow::anyhow!("new session not found"))))?;
+    let mut resp = no_store(s.info);
+    resp.headers_mut().insert(header::SET_COOKIE, set_cookie(st, &cookie));
+    Ok(resp)
+}
+
 async fn get_session(State(st): State<AppState>, headers: HeaderMap) -> H5Result<Response> {
     if let Some(s) = current(&st, &headers).await? {
         return Ok(no_store(s.info));
     }
-    let cookie = session::create(&st, None).await?;
-    let s = session::load(&st, &cookie)
-        .await?
-        .ok_or_else(|| H5ApiError::from(LoginError::Internal(anyhow::anyhow!("new session not found"))))?;
-    let mut resp = no_store(s.info);
-    resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&st, &cookie));
-    Ok(resp)
+    new_session(&st, None).await
 }
 
 async fn login(State(st): State<AppState>, req: Request) -> H5Result<Response> {
@@ -193,25 +194,13 @@ async fn login(State(st): State<AppState>, req: Request) -> H5Result<Response> {
     };
     // A new session id on login: a planted cookie cannot ride along (session fixation).
     session::destroy(&st, &old).await?;
-    let cookie = session::create(&st, Some(&user_id)).await?;
-    let s = session::load(&st, &cookie)
-        .await?
-        .ok_or_else(|| H5ApiError::from(LoginError::Internal(anyhow::anyhow!("new session not found"))))?;
-    let mut resp = no_store(s.info);
-    resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&st, &cookie));
-    Ok(resp)
+    new_session(&st, Some(&user_id)).await
 }
 
 async fn logout(State(st): State<AppState>, headers: HeaderMap) -> H5Result<Response> {
     let old = checked(&st, &headers).await?;
     session::destroy(&st, &old).await?;
-    let cookie = session::create(&st, None).await?;
-    let s = session::load(&st, &cookie)
-        .await?
-        .ok_or_else(|| H5ApiError::from(LoginError::Internal(anyhow::anyhow!("new session not found"))))?;
-    let mut resp = no_store(s.info);
-    resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&st, &cookie));
-    Ok(resp)
+    new_session(&st, None).await
 }
 
 fn scope_items(s: &ScopeSet) -> Vec<ScopeItem> {

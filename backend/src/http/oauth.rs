@@ -169,7 +169,7 @@ async fn client_auth(
         return Err(refused(used_basic));
     }
     let key = lookup_key(st, &id).await.map_err(|_| refused(used_basic))?;
-    if !constant_eq(secret.as_bytes(), key.secret.expose_secret().as_bytes()) {
+    if !crate::crypto::constant_eq(secret.as_bytes(), key.secret.expose_secret().as_bytes()) {
         return Err(refused(used_basic));
     }
     let client_ip = ip::client_ip(
@@ -192,8 +192,16 @@ async fn client_auth(
     Ok(key.app_id.clone())
 }
 
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// The form body and the authenticated client's app id.
+async fn authed_form(
+    st: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(HashMap<String, String>, String), OAuthError> {
+    let form = parse_form(headers, body)?;
+    let app_id = client_auth(st, peer, headers, &form).await?;
+    Ok((form, app_id))
 }
 
 fn need<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str, OAuthError> {
@@ -210,8 +218,7 @@ async fn token(
     body: Bytes,
 ) -> Response {
     let run = async {
-        let form = parse_form(&headers, &body)?;
-        let app_id = client_auth(&st, peer, &headers, &form).await?;
+        let (form, app_id) = authed_form(&st, peer, &headers, &body).await?;
         let set = match need(&form, "grant_type")? {
             "authorization_code" => {
                 let code = need(&form, "code")?;
@@ -243,8 +250,7 @@ async fn revoke(
     body: Bytes,
 ) -> Response {
     let run = async {
-        let form = parse_form(&headers, &body)?;
-        let app_id = client_auth(&st, peer, &headers, &form).await?;
+        let (form, app_id) = authed_form(&st, peer, &headers, &body).await?;
         tokens::revoke(&st, &app_id, need(&form, "token")?).await?;
         Ok::<_, OAuthError>((StatusCode::OK, no_store_headers()).into_response())
     };
@@ -258,8 +264,7 @@ async fn introspect(
     body: Bytes,
 ) -> Response {
     let run = async {
-        let form = parse_form(&headers, &body)?;
-        let app_id = client_auth(&st, peer, &headers, &form).await?;
+        let (form, app_id) = authed_form(&st, peer, &headers, &body).await?;
         let answer = tokens::introspect(&st, &app_id, need(&form, "token")?).await?;
         Ok::<_, OAuthError>((no_store_headers(), Json(answer)).into_response())
     };

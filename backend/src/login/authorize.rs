@@ -11,6 +11,7 @@ use crate::domain::scope::{is_pkce_challenge, Scope, ScopeSet};
 use crate::domain::{AppStatus, Permission};
 use crate::state::AppState;
 use crate::storage::apps::{self, AppRow, UrlList};
+use crate::storage::oauth::PublicId;
 use crate::storage::{keys, oauth};
 
 /// The query of `/oauth/authorize`, as received.
@@ -282,8 +283,10 @@ pub async fn decide(
         None => scopes.clone(),
     };
     oauth::upsert_grant(&mut **tx, user_id, &p.app.id, &granted.to_string(), now).await?;
-    oauth::ensure_union_id(tx, user_id, &p.app.company_id, &new_public_id(prefix::UNION_ID), now).await?;
-    oauth::ensure_open_id(tx, user_id, &p.app.id, &new_public_id(prefix::OPEN_ID), now).await?;
+    let union = new_public_id(prefix::UNION_ID);
+    oauth::ensure_public_id(tx, PublicId::Union, user_id, &p.app.company_id, &union, now).await?;
+    let open = new_public_id(prefix::OPEN_ID);
+    oauth::ensure_public_id(tx, PublicId::Open, user_id, &p.app.id, &open, now).await?;
     oauth::insert_code(&mut **tx, &row, now).await?;
     w.commit().await?;
     Ok(Ok(with_query(&p.req.redirect_uri, &[("code", Some(&code)), ("state", state), ("device_id", Some(&device_id))])))

@@ -50,16 +50,20 @@ async fn issue_pair(
     let refresh_exp = now + cfg.refresh_token_ttl_secs * 1000;
     oauth::insert_refresh(&mut *tx, &hash_secret(&refresh), family_id, &access_hash, &scope_s, now, refresh_exp)
         .await?;
-    Ok(TokenSet {
+    Ok(token_set(st, access, refresh, scope_s, ids))
+}
+
+fn token_set(st: &AppState, access: String, refresh: String, scope: String, ids: (String, String)) -> TokenSet {
+    TokenSet {
         access_token: access,
         refresh_token: refresh,
         token_type: "Bearer",
-        expires_in: cfg.access_token_ttl_secs,
-        refresh_expires_in: cfg.refresh_token_ttl_secs,
-        scope: scope_s,
+        expires_in: st.config.access_token_ttl_secs,
+        refresh_expires_in: st.config.refresh_token_ttl_secs,
+        scope,
         open_id: ids.0,
         union_id: ids.1,
-    })
+    }
 }
 
 async fn ids(st: &AppState, user_id: &str, app_id: &str) -> Result<(String, String)> {
@@ -125,16 +129,7 @@ pub async fn exchange_code(
     if !won {
         return Err(reuse_of_code(st, &code_hash, now).await?);
     }
-    Ok(TokenSet {
-        access_token: access,
-        refresh_token: refresh,
-        token_type: "Bearer",
-        expires_in: cfg.access_token_ttl_secs,
-        refresh_expires_in: cfg.refresh_token_ttl_secs,
-        scope: scope.to_string(),
-        open_id: user_ids.0,
-        union_id: user_ids.1,
-    })
+    Ok(token_set(st, access, refresh, scope.to_string(), user_ids))
 }
 
 /// A second use of a code: every token issued from it is revoked (SPEC §5.5).

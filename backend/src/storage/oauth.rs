@@ -4,55 +4,41 @@
 
 use sqlx::{Any, Executor, Row};
 
-/// Creates the user's union_id for the company unless it exists; returns the stored one.
-pub async fn ensure_union_id(
-    conn: &mut sqlx::AnyConnection,
-    user_id: &str,
-    company_id: &str,
-    fresh: &str,
-    now: i64,
-) -> sqlx::Result<String> {
-    sqlx::query(
-        "INSERT INTO union_ids (user_id, company_id, union_id, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (user_id, company_id) DO NOTHING",
-    )
-    .bind(user_id)
-    .bind(company_id)
-    .bind(fresh)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    let (id,): (String,) = sqlx::query_as("SELECT union_id FROM union_ids WHERE user_id = $1 AND company_id = $2")
-        .bind(user_id)
-        .bind(company_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(id)
+/// Which stable public id: `union_id` per (user, company) or `open_id` per (user, app).
+#[derive(Debug, Clone, Copy)]
+pub enum PublicId {
+    Union,
+    Open,
 }
 
-/// Creates the user's open_id for the app unless it exists; returns the stored one.
-pub async fn ensure_open_id(
+impl PublicId {
+    /// `(table, owner column, id column)`.
+    fn names(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            PublicId::Union => ("union_ids", "company_id", "union_id"),
+            PublicId::Open => ("open_ids", "app_id", "open_id"),
+        }
+    }
+}
+
+/// Creates the user's id under `owner` (company or app) unless it exists; returns the
+/// stored one, so the first value ever made is the one kept.
+pub async fn ensure_public_id(
     conn: &mut sqlx::AnyConnection,
+    kind: PublicId,
     user_id: &str,
-    app_id: &str,
+    owner: &str,
     fresh: &str,
     now: i64,
 ) -> sqlx::Result<String> {
-    sqlx::query(
-        "INSERT INTO open_ids (user_id, app_id, open_id, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (user_id, app_id) DO NOTHING",
-    )
-    .bind(user_id)
-    .bind(app_id)
-    .bind(fresh)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    let (id,): (String,) = sqlx::query_as("SELECT open_id FROM open_ids WHERE user_id = $1 AND app_id = $2")
-        .bind(user_id)
-        .bind(app_id)
-        .fetch_one(&mut *conn)
-        .await?;
+    let (table, owner_col, id_col) = kind.names();
+    let insert = format!(
+        "INSERT INTO {table} (user_id, {owner_col}, {id_col}, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id, {owner_col}) DO NOTHING"
+    );
+    sqlx::query(&insert).bind(user_id).bind(owner).bind(fresh).bind(now).execute(&mut *conn).await?;
+    let select = format!("SELECT {id_col} FROM {table} WHERE user_id = $1 AND {owner_col} = $2");
+    let (id,): (String,) = sqlx::query_as(&select).bind(user_id).bind(owner).fetch_one(&mut *conn).await?;
     Ok(id)
 }
 

@@ -10,58 +10,13 @@
 //! Env: BENCH_SECS (default 5), BENCH_CONCURRENCY (default 32).
 //! Targets: introspection ≥ 40% of hello, code exchange ≥ 10%.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use opengate::login::{hash_secret, new_secret, prefix};
 use opengate::storage::oauth;
+use opengate_e2e::bench::{env_num, pct, run, MakeReq};
 use opengate_e2e::login::{setup, tokens, REDIRECT_URI};
 use opengate_e2e::{new_nonce, spawn_app_with, Signed};
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-type MakeReq = Arc<dyn Fn(&reqwest::Client, usize) -> Option<reqwest::RequestBuilder> + Send + Sync>;
-
-/// Runs `make(i)` requests from `conc` connections for `secs`; returns req/s and sorted latencies (µs).
-async fn run(client: &reqwest::Client, make: MakeReq, secs: u64, conc: usize) -> (f64, Vec<u32>) {
-    let next = Arc::new(AtomicUsize::new(0));
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let start = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..conc {
-        let (client, make, next) = (client.clone(), make.clone(), next.clone());
-        tasks.spawn(async move {
-            let mut lat = Vec::new();
-            while Instant::now() < deadline {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(rb) = make(&client, i) else { break };
-                let t = Instant::now();
-                let resp = rb.send().await.expect("request");
-                assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
-                let _ = resp.bytes().await;
-                lat.push(t.elapsed().as_micros() as u32);
-            }
-            lat
-        });
-    }
-    let mut all = Vec::new();
-    while let Some(l) = tasks.join_next().await {
-        all.extend(l.expect("task"));
-    }
-    let rps = all.len() as f64 / start.elapsed().as_secs_f64();
-    all.sort_unstable();
-    (rps, all)
-}
-
-fn pct(v: &[u32], p: f64) -> u32 {
-    if v.is_empty() {
-        return 0;
-    }
-    v[((v.len() as f64 - 1.0) * p) as usize]
-}
 
 fn line(name: &str, rps: f64, lat: &[u32], hello: f64, target: Option<f64>) {
     let ratio = rps / hello;

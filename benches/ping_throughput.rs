@@ -6,72 +6,10 @@
 //! Env: BENCH_SECS (default 5), BENCH_CONCURRENCY (default 32).
 //! Target (issue 2): signed ping ≥ 50% of hello's throughput.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
+use opengate_e2e::bench::{env_num, pct, run, MakeReq};
 use opengate_e2e::{create_partner, new_nonce, spawn_app, Signed};
-
-struct Prepared {
-    ts: String,
-    nonce: String,
-    sig: String,
-}
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-async fn run(
-    client: reqwest::Client,
-    url: String,
-    ak: Option<(String, Arc<Vec<Prepared>>)>,
-    secs: u64,
-    conc: usize,
-) -> (f64, Vec<u32>) {
-    let next = Arc::new(AtomicUsize::new(0));
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let start = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..conc {
-        let (client, url, ak, next) = (client.clone(), url.clone(), ak.clone(), next.clone());
-        tasks.spawn(async move {
-            let mut lat = Vec::new();
-            while Instant::now() < deadline {
-                let mut rb = client.get(&url);
-                if let Some((key, prepared)) = &ak {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(p) = prepared.get(i) else { break };
-                    rb = rb
-                        .header("X-OG-AccessKey", key)
-                        .header("X-OG-Timestamp", &p.ts)
-                        .header("X-OG-Nonce", &p.nonce)
-                        .header("X-OG-Signature", &p.sig);
-                }
-                let t = Instant::now();
-                let resp = rb.send().await.expect("request");
-                assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
-                let _ = resp.bytes().await;
-                lat.push(t.elapsed().as_micros() as u32);
-            }
-            lat
-        });
-    }
-    let mut all = Vec::new();
-    while let Some(l) = tasks.join_next().await {
-        all.extend(l.expect("task"));
-    }
-    let rps = all.len() as f64 / start.elapsed().as_secs_f64();
-    all.sort_unstable();
-    (rps, all)
-}
-
-fn pct(v: &[u32], p: f64) -> u32 {
-    if v.is_empty() {
-        return 0;
-    }
-    v[((v.len() as f64 - 1.0) * p) as usize]
-}
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
@@ -84,19 +22,32 @@ fn main() {
         // Enough prepared signatures for a fast server.
         let n = 60_000 * secs as usize;
         let base = Signed::new(&p, "GET", "/open/v1/ping", b"");
-        let prepared: Vec<Prepared> = (0..n)
-            .map(|_| {
-                let s = Signed { nonce: new_nonce(), ..base.clone() };
-                Prepared { ts: s.timestamp.to_string(), nonce: s.nonce.clone(), sig: s.signature() }
-            })
-            .collect();
-        let prepared = Arc::new(prepared);
+        let prepared: Arc<Vec<(String, String, String)>> = Arc::new(
+            (0..n)
+                .map(|_| {
+                    let s = Signed { nonce: new_nonce(), ..base.clone() };
+                    (s.timestamp.to_string(), s.nonce.clone(), s.signature())
+                })
+                .collect(),
+        );
         let client = reqwest::Client::builder().pool_max_idle_per_host(conc).build().expect("client");
-        // Warm up both routes.
-        run(client.clone(), app.url("/healthz"), None, 1, conc).await;
-        let (hello, hl) = run(client.clone(), app.url("/healthz"), None, secs, conc).await;
-        let (ping, pl) =
-            run(client.clone(), app.url("/open/v1/ping"), Some((p.access_key.clone(), prepared)), secs, conc).await;
+        let hello_url = app.url("/healthz");
+        let hello_req: MakeReq = Arc::new(move |c, _| Some(c.get(&hello_url)));
+        let (ping_url, ak) = (app.url("/open/v1/ping"), p.access_key.clone());
+        let ping_req: MakeReq = Arc::new(move |c, i| {
+            let (ts, nonce, sig) = prepared.get(i)?;
+            Some(
+                c.get(&ping_url)
+                    .header("X-OG-AccessKey", &ak)
+                    .header("X-OG-Timestamp", ts)
+                    .header("X-OG-Nonce", nonce)
+                    .header("X-OG-Signature", sig),
+            )
+        });
+        // Warm up, then measure both routes.
+        run(&client, hello_req.clone(), 1, conc).await;
+        let (hello, hl) = run(&client, hello_req, secs, conc).await;
+        let (ping, pl) = run(&client, ping_req, secs, conc).await;
         println!(
             "loopback throughput, {backend}, {conc} connections, {secs} s each, 2 cores shared by client and server"
         );

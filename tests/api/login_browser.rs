@@ -101,9 +101,9 @@ async fn login_consent_exchange_refresh_and_revoke_in_chromium() {
     let rt2 = r.1["data"]["refresh_token"].as_str().expect("rt").to_owned();
     app.clock.advance_secs(11);
     assert_error(&refresh(&app, &partner, &rt).await, 400, "U0201");
-    // (That reuse revoked the family; log in again for the revoke step.)
+    // That reuse revoked the whole login: the new pair is dead too.
     assert_error(&refresh(&app, &partner, &rt2).await, 400, "U0201");
-    let _ = at2;
+    assert_error(&user_info(&app, &partner, &at2, Some(&device)).await, 401, "U0202");
 
     // Asking again for what was granted (profile): consent is remembered, so the browser
     // goes straight back to the partner with a new code.

@@ -14,6 +14,7 @@ use opengate::Application;
 use opengate_shared::signing;
 use rand::Rng;
 
+pub mod bench;
 pub mod browser;
 pub mod login;
 

@@ -17,6 +17,13 @@ pub struct CachedKey {
     pub bindings: Vec<crate::domain::IpRule>,
 }
 
+impl CachedKey {
+    /// A key with no binding is not IP-checked (SPEC §3).
+    pub fn allows(&self, ip: std::net::IpAddr) -> bool {
+        self.bindings.is_empty() || self.bindings.iter().any(|r| r.contains(ip))
+    }
+}
+
 type Entries = HashMap<String, (Instant, Arc<CachedKey>)>;
 
 #[derive(Debug, Clone, Default)]

@@ -89,7 +89,7 @@ async fn authenticate(st: &AppState, req: Request) -> Result<Request, ApiError> 
         .map(|c| c.0.ip())
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no peer address on the connection")))?;
     let client_ip = ip::client_ip(peer, header(h, &st.config.client_ip_header), &st.config.trusted_proxies);
-    if !key.bindings.is_empty() && !key.bindings.iter().any(|r| r.contains(client_ip)) {
+    if !key.allows(client_ip) {
         return Err(ApiError::new(
             ErrorCode::U0103,
             format!("client IP {client_ip} is not bound to this access key; bind it in the developer console"),

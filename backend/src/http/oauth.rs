@@ -39,12 +39,11 @@ async fn authorize_get(State(st): State<AppState>, Query(p): Query<AuthorizePara
         Ok(AuthorizeOutcome::Consent(id)) => Redirect::to(&format!("/h5/authorize?request={id}")).into_response(),
         Ok(AuthorizeOutcome::ErrorRedirect(url)) => Redirect::to(&url).into_response(),
         Ok(AuthorizeOutcome::ErrorPage { error, description }) => {
-            let url = authorize::with_query(
-                "http://h5.invalid/h5/error",
-                &[("error", Some(error)), ("error_description", Some(&description))],
-            );
-            let local = url.trim_start_matches("http://h5.invalid");
-            Redirect::to(local).into_response()
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("error", error)
+                .append_pair("error_description", &description)
+                .finish();
+            Redirect::to(&format!("/h5/error?{query}")).into_response()
         }
         Err(e) => {
             tracing::error!(error = %e, "authorize failed");
@@ -177,7 +176,7 @@ async fn client_auth(
         headers.get(st.config.client_ip_header.as_str()).and_then(|v| v.to_str().ok()),
         &st.config.trusted_proxies,
     );
-    if !key.bindings.is_empty() && !key.bindings.iter().any(|r| r.contains(client_ip)) {
+    if !key.allows(client_ip) {
         let mut e = OAuthError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_client",

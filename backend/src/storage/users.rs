@@ -90,11 +90,3 @@ pub async fn mark_password_login<'e, E: Executor<'e, Database = Any>>(ex: E, id:
         .await
         .map(|_| ())
 }
-
-/// What `user/info` may show: `(nickname, avatar_url, mobile)`.
-pub async fn profile<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    id: &str,
-) -> sqlx::Result<Option<(String, Option<String>, Option<String>)>> {
-    sqlx::query_as("SELECT nickname, avatar_url, mobile FROM users WHERE id = $1").bind(id).fetch_optional(ex).await
-}

@@ -106,8 +106,104 @@ pub struct RevokeResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct H5Error {
     /// Stable machine code: `login_required`, `bad_credentials`, `locked`, `csrf`,
-    /// `invalid_request`, `not_found`, `expired`, `used`, `invalid_scope`, `internal`.
+    /// `invalid_request`, `not_found`, `expired`, `used`, `invalid_scope`, `internal`;
+    /// on pay pages also `wrong_pin`, `pin_locked`, `pin_not_set`,
+    /// `insufficient_balance`, `already_paid`, `order_failed`, `not_payer`.
     pub error: String,
     /// English text for logs and as a fallback on screen.
     pub message: String,
+}
+
+// ---------------------------------------------------------------------------------
+// Pay (SPEC §6.2–6.3) and the account page (SPEC §7).
+// ---------------------------------------------------------------------------------
+
+/// `GET /api/h5/pay/{order_id}` (needs a logged-in session, else 401
+/// `login_required`; 404 `not_found` for an unknown order; 403 `not_payer` when the
+/// partner restricted the order to another user). Amounts are decimal strings with
+/// exactly the currency's decimals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayView {
+    pub order_id: String,
+    pub trade_no: String,
+    pub merchant_name: String,
+    pub merchant_logo_url: Option<String>,
+    pub subject: String,
+    /// In the app's pricing currency.
+    pub amount: String,
+    pub currency: String,
+    /// What the user pays, in the settlement asset (rounded up).
+    pub settle_amount: String,
+    pub settle_currency: String,
+    pub rate: String,
+    /// `pending`, `paid` or `failed`.
+    pub status: String,
+    /// `expired`, `cancelled` or `closed` when failed.
+    pub fail_reason: Option<String>,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// The user's balance in the settlement asset.
+    pub balance: String,
+    /// False: the user must set a payment PIN first (account page).
+    pub pin_set: bool,
+    /// Unix seconds until which the PIN is locked after 5 wrong tries.
+    pub pin_locked_until: Option<i64>,
+    /// Where to send the browser when the order is finished (the partner's
+    /// `return_url` with `order_id`, `trade_no` and `status`), if it gave one.
+    pub return_to: Option<String>,
+}
+
+/// `POST /api/h5/pay/{order_id}/confirm`. Errors (`H5Error::error`): `wrong_pin`
+/// (message says how many tries are left), `pin_locked` (429, `Retry-After`),
+/// `pin_not_set`, `insufficient_balance` (order stays pending), `expired`,
+/// `already_paid`, `order_failed`, `not_payer`, `not_found`, `invalid_request`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmRequest {
+    /// Exactly 6 digits.
+    pub pin: String,
+}
+
+/// Answer of confirm and cancel: the order's new state and where to go next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayResult {
+    pub status: String,
+    pub fail_reason: Option<String>,
+    pub return_to: Option<String>,
+}
+
+/// One balance on the account page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BalanceView {
+    pub asset: String,
+    pub amount: String,
+}
+
+/// `GET /api/h5/account` (logged in).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub nickname: String,
+    pub account: String,
+    pub pin_set: bool,
+    pub pin_locked_until: Option<i64>,
+    pub balances: Vec<BalanceView>,
+}
+
+/// `POST /api/h5/account/pin`: set the payment PIN (first time: `current_pin` is
+/// None) or change it (`current_pin` required; a wrong one counts towards the lock).
+/// Errors: `wrong_pin`, `pin_locked`, `invalid_request` (not 6 digits).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPinRequest {
+    pub current_pin: Option<String>,
+    pub new_pin: String,
+}
+
+/// Answer of `POST /api/h5/account/pin`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinSet {
+    pub pin_set: bool,
+}
+
+/// True for exactly six ASCII digits: the shape of a payment PIN.
+pub fn is_pin_shape(pin: &str) -> bool {
+    pin.len() == 6 && pin.bytes().all(|b| b.is_ascii_digit())
 }

@@ -6,6 +6,8 @@ pub mod amount;
 pub mod error;
 pub mod h5api;
 pub mod ids;
+pub mod pay;
 pub mod signing;
+pub mod webhook;
 
 pub use error::{ApiEnvelope, ErrorCode};

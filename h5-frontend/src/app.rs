@@ -4,10 +4,12 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::i18n::{use_texts, Texts};
+use crate::pages::account::AccountPage;
 use crate::pages::apps::AppsPage;
 use crate::pages::authorize::AuthorizePage;
 use crate::pages::error::ErrorPage;
 use crate::pages::login::LoginPage;
+use crate::pages::pay::PayPage;
 use crate::pages::status::StatusPage;
 use crate::session::SessionProvider;
 
@@ -21,6 +23,10 @@ pub enum Route {
     Authorize,
     #[at("/h5/apps")]
     Apps,
+    #[at("/h5/pay/:order_id")]
+    Pay { order_id: String },
+    #[at("/h5/account")]
+    Account,
     #[at("/h5/error")]
     Error,
     #[not_found]
@@ -34,6 +40,8 @@ fn switch(route: Route) -> Html {
         Route::Login => html! { <LoginPage /> },
         Route::Authorize => html! { <AuthorizePage /> },
         Route::Apps => html! { <AppsPage /> },
+        Route::Pay { order_id } => html! { <PayPage {order_id} /> },
+        Route::Account => html! { <AccountPage /> },
         Route::Error => html! { <ErrorPage /> },
         Route::NotFound => html! { <NotFound /> },
     }

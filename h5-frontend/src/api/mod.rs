@@ -4,8 +4,8 @@
 
 use gloo_net::http::{Request, RequestBuilder};
 use opengate_shared::h5api::{
-    AuthorizeView, ConsentRequest, GrantView, H5Error, LoginRequest, RedirectResponse, RevokeResponse, SessionInfo,
-    CSRF_HEADER,
+    AccountView, AuthorizeView, ConfirmRequest, ConsentRequest, GrantView, H5Error, LoginRequest, PayResult, PayView,
+    PinSet, RedirectResponse, RevokeResponse, SessionInfo, SetPinRequest, CSRF_HEADER,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -119,4 +119,32 @@ pub async fn grants() -> Result<Vec<GrantView>, H5Error> {
 pub async fn revoke(csrf: &str, app_id: &str) -> Result<RevokeResponse, H5Error> {
     let path = format!("/api/h5/grants/{}/revoke", encode_uri_component(app_id));
     request(Method::Post { csrf }, &path, None::<&()>).await
+}
+
+/// `GET /api/h5/pay/{order_id}`: the order, the user's balance and PIN state.
+pub async fn pay_view(order_id: &str) -> Result<PayView, H5Error> {
+    let path = format!("/api/h5/pay/{}", encode_uri_component(order_id));
+    request(Method::Get, &path, None::<&()>).await
+}
+
+/// `POST /api/h5/pay/{order_id}/confirm` with the payment PIN.
+pub async fn pay_confirm(csrf: &str, order_id: &str, req: &ConfirmRequest) -> Result<PayResult, H5Error> {
+    let path = format!("/api/h5/pay/{}/confirm", encode_uri_component(order_id));
+    request(Method::Post { csrf }, &path, Some(req)).await
+}
+
+/// `POST /api/h5/pay/{order_id}/cancel`: the order becomes `failed` (`cancelled`).
+pub async fn pay_cancel(csrf: &str, order_id: &str) -> Result<PayResult, H5Error> {
+    let path = format!("/api/h5/pay/{}/cancel", encode_uri_component(order_id));
+    request(Method::Post { csrf }, &path, None::<&()>).await
+}
+
+/// `GET /api/h5/account`.
+pub async fn account() -> Result<AccountView, H5Error> {
+    request(Method::Get, "/api/h5/account", None::<&()>).await
+}
+
+/// `POST /api/h5/account/pin`: set or change the payment PIN.
+pub async fn set_pin(csrf: &str, req: &SetPinRequest) -> Result<PinSet, H5Error> {
+    request(Method::Post { csrf }, "/api/h5/account/pin", Some(req)).await
 }

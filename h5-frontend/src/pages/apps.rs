@@ -7,7 +7,8 @@ use opengate_shared::h5api::{GrantView, H5Error};
 use yew::prelude::*;
 
 use crate::api;
-use crate::components::{Alert, Busy};
+use crate::app::Route;
+use crate::components::{Alert, Busy, NavLink};
 use crate::i18n::use_texts;
 use crate::nav;
 use crate::session::{self, SessionContext, SessionState};
@@ -186,6 +187,7 @@ pub fn apps_page() -> Html {
                 }
             </section>
             <div class="actions">
+                <NavLink id="nav-account" to={Route::Account} text={t.nav_account} />
                 <button id="logout" type="button" class="secondary" disabled={busy.is_some()} onclick={on_logout}>
                     { t.apps_logout }
                 </button>

@@ -1,7 +1,9 @@
 //! One file per page.
 
+pub mod account;
 pub mod apps;
 pub mod authorize;
 pub mod error;
 pub mod login;
+pub mod pay;
 pub mod status;

@@ -5,6 +5,7 @@ use yew_router::prelude::*;
 
 use crate::api::{self, Health};
 use crate::app::Route;
+use crate::components::NavLink;
 use crate::i18n::use_texts;
 
 #[derive(Clone, PartialEq)]
@@ -49,6 +50,7 @@ pub fn status_page() -> Html {
             </section>
             <nav class="links">
                 <Link<Route> to={Route::Apps} classes="button secondary">{ t.nav_apps }</Link<Route>>
+                <NavLink id="nav-account" to={Route::Account} text={t.nav_account} />
             </nav>
         </main>
     }

@@ -1,0 +1,236 @@
+//! The user's own account (SPEC §7): who is logged in, the balances, and setting or
+//! changing the payment PIN. The pay page sends users without a PIN here with `next`,
+//! and they go back there once the PIN is saved.
+
+use opengate_shared::h5api::{is_pin_shape, AccountView, SetPinRequest};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::api;
+use crate::app::Route;
+use crate::clock::now_secs;
+use crate::components::{Alert, Busy, NavLink, PIN_LEN};
+use crate::i18n::use_texts;
+use crate::nav;
+use crate::session::{self, SessionContext, SessionState};
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Loading,
+    Redirecting,
+    Ready(AccountView),
+    Failed(AttrValue),
+}
+
+fn go_to_login() {
+    nav::replace(&nav::login_url(&nav::current_path_and_query()));
+}
+
+/// `next` when it was given and is one of our pages (never the login default).
+fn next_page() -> Option<String> {
+    let next = nav::query_param("next")?;
+    (nav::safe_next(Some(&next)) == next).then_some(next)
+}
+
+fn input_value(e: &InputEvent) -> String {
+    e.target_unchecked_into::<HtmlInputElement>().value()
+}
+
+/// One PIN field: password-style, numeric keyboard, never remembered by the browser.
+fn pin_input(id: &'static str, label: &'static str, value: &UseStateHandle<String>, busy: bool) -> Html {
+    let oninput = {
+        let value = value.clone();
+        Callback::from(move |e: InputEvent| value.set(input_value(&e)))
+    };
+    html! {
+        <>
+            <label for={id}>{ label }</label>
+            <input {id} name={id} type="password" inputmode="numeric" pattern="[0-9]*" autocomplete="off"
+                maxlength={PIN_LEN.to_string()} value={(**value).clone()} disabled={busy} {oninput} />
+        </>
+    }
+}
+
+#[function_component(AccountPage)]
+pub fn account_page() -> Html {
+    let t = use_texts();
+    let ctx = use_context::<SessionContext>();
+    let state = session::current(&ctx);
+    let phase = use_state(|| Phase::Loading);
+    let current_pin = use_state(String::new);
+    let new_pin = use_state(String::new);
+    let repeat_pin = use_state(String::new);
+    let error = use_state(|| None::<AttrValue>);
+    let saved = use_state(|| false);
+    let busy = use_state(|| false);
+    // Synchronous guard: a double tap must not send the PIN twice.
+    let in_flight = use_mut_ref(|| false);
+
+    {
+        let phase = phase.clone();
+        use_effect_with(state.clone(), move |state| match state {
+            SessionState::Loading => {}
+            SessionState::Failed(err) => phase.set(Phase::Failed(t.error_text(err).into())),
+            SessionState::Ready(info) if info.user.is_none() => {
+                phase.set(Phase::Redirecting);
+                go_to_login();
+            }
+            SessionState::Ready(_) => wasm_bindgen_futures::spawn_local(async move {
+                phase.set(match api::account().await {
+                    Ok(view) => Phase::Ready(view),
+                    Err(err) if err.error == "login_required" => {
+                        go_to_login();
+                        Phase::Redirecting
+                    }
+                    Err(err) => Phase::Failed(t.error_text(&err).into()),
+                });
+            }),
+        });
+    }
+
+    let (view, info) = match (&*phase, &state) {
+        (Phase::Ready(view), SessionState::Ready(info)) => (view.clone(), info),
+        (Phase::Failed(message), _) => {
+            return html! {
+                <main><h1>{ t.account_title }</h1><Alert id="account-error" message={Some(message.clone())} /></main>
+            };
+        }
+        (Phase::Redirecting, _) => return html! { <main><Busy text={t.redirecting} /></main> },
+        _ => return html! { <main><h1>{ t.account_title }</h1><Busy text={t.loading} /></main> },
+    };
+    let pin_set = view.pin_set;
+
+    let onsubmit = {
+        let (phase, current_pin, new_pin, repeat_pin, error, saved, busy) = (
+            phase.clone(),
+            current_pin.clone(),
+            new_pin.clone(),
+            repeat_pin.clone(),
+            error.clone(),
+            saved.clone(),
+            busy.clone(),
+        );
+        let (csrf, view) = (info.csrf_token.clone(), view.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *in_flight.borrow() {
+                return;
+            }
+            saved.set(false);
+            let current = if pin_set {
+                if !is_pin_shape(&current_pin) {
+                    error.set(Some(t.pin_current_bad.into()));
+                    return;
+                }
+                Some((*current_pin).clone())
+            } else {
+                None
+            };
+            if !is_pin_shape(&new_pin) {
+                error.set(Some(t.pin_bad_shape.into()));
+                return;
+            }
+            if *new_pin != *repeat_pin {
+                error.set(Some(t.pin_mismatch.into()));
+                return;
+            }
+            let req = SetPinRequest { current_pin: current, new_pin: (*new_pin).clone() };
+            *in_flight.borrow_mut() = true;
+            busy.set(true);
+            error.set(None);
+            let (csrf, view, phase, current_pin, new_pin, repeat_pin, error, saved, busy, in_flight) = (
+                csrf.clone(),
+                view.clone(),
+                phase.clone(),
+                current_pin.clone(),
+                new_pin.clone(),
+                repeat_pin.clone(),
+                error.clone(),
+                saved.clone(),
+                busy.clone(),
+                in_flight.clone(),
+            );
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = api::set_pin(&csrf, &req).await;
+                *in_flight.borrow_mut() = false;
+                busy.set(false);
+                current_pin.set(String::new());
+                match result {
+                    Ok(answer) => {
+                        new_pin.set(String::new());
+                        repeat_pin.set(String::new());
+                        saved.set(true);
+                        phase.set(Phase::Ready(AccountView {
+                            pin_set: answer.pin_set,
+                            pin_locked_until: None,
+                            ..view
+                        }));
+                        if let Some(next) = next_page() {
+                            nav::replace(&next);
+                        }
+                    }
+                    Err(err) if err.error == "login_required" => go_to_login(),
+                    Err(err) if err.error == "pin_locked" => error.set(Some(t.pin_locked.into())),
+                    Err(err) => error.set(Some(t.error_text(&err).into())),
+                }
+            });
+        })
+    };
+
+    let locked = view.pin_locked_until.is_some_and(|until| until > now_secs());
+    let balances = view.balances.iter().map(|b| {
+        html! {
+            <li class="balance" data-asset={b.asset.clone()}>
+                <span class="balance-asset">{ b.asset.clone() }</span>
+                <span class="balance-amount">{ b.amount.clone() }</span>
+            </li>
+        }
+    });
+
+    html! {
+        <main>
+            <h1>{ t.account_title }</h1>
+            <section class="card account-head">
+                <p id="account-nickname" class="account-nickname">{ view.nickname.clone() }</p>
+                <p id="account-name" class="muted">{ view.account.clone() }</p>
+            </section>
+            <section class="card">
+                <h2>{ t.account_balances }</h2>
+                if view.balances.is_empty() {
+                    <p id="no-balances" class="muted">{ t.account_no_balances }</p>
+                } else {
+                    <ul class="balances">{ for balances }</ul>
+                }
+            </section>
+            <section class="card">
+                <h2>{ if pin_set { t.pin_form_change } else { t.pin_form_set } }</h2>
+                <p id="pin-status" class={classes!("pin-status", pin_set.then_some("set"))}>
+                    { if pin_set { t.pin_status_set } else { t.pin_status_unset } }
+                </p>
+                if locked {
+                    <p id="pin-locked" class="muted">{ t.pin_locked }</p>
+                }
+                <form class="form" {onsubmit} novalidate=true>
+                    if pin_set {
+                        { pin_input("current-pin", t.pin_current_label, &current_pin, *busy) }
+                    }
+                    { pin_input("new-pin", t.pin_new_label, &new_pin, *busy) }
+                    { pin_input("new-pin-repeat", t.pin_repeat_label, &repeat_pin, *busy) }
+                    <Alert id="pin-error" message={(*error).clone()} />
+                    if *saved {
+                        <p id="pin-saved" class="saved" role="status">{ t.pin_saved }</p>
+                    }
+                    <button id="pin-submit" type="submit" class="primary" disabled={*busy}>
+                        { if *busy { t.pin_submitting } else { t.pin_submit } }
+                    </button>
+                </form>
+            </section>
+            <nav class="links">
+                <NavLink id="nav-apps" to={Route::Apps} text={t.nav_apps} />
+            </nav>
+            if let Some(user) = &info.user {
+                <p class="muted whoami-below">{ format!("{} {} ({})", t.logged_in_as, user.nickname, user.account) }</p>
+            }
+        </main>
+    }
+}

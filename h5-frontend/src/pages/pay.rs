@@ -1,0 +1,389 @@
+//! "Pay with OpenGate" (SPEC §6.2–6.3): the order, what it costs in the settlement
+//! asset, the user's balance and a 6-digit PIN pad; then the result, which sends the
+//! browser back to the partner after 3 seconds when it gave a return URL.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use gloo::timers::callback::Timeout;
+use opengate_shared::h5api::{ConfirmRequest, H5Error, PayResult, PayView};
+use yew::prelude::*;
+
+use crate::api;
+use crate::clock::now_secs;
+use crate::components::{Alert, Busy, PinKey, PinPad, PIN_LEN};
+use crate::i18n::{use_texts, Texts};
+use crate::nav;
+use crate::session::{self, SessionContext, SessionState};
+
+/// How long the result stays on screen before the browser returns to the partner.
+const RETURN_AFTER_MS: u32 = 3_000;
+
+/// One POST of this page (confirm or cancel).
+type Call = Pin<Box<dyn Future<Output = Result<PayResult, H5Error>>>>;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Loading,
+    Redirecting,
+    Order(Rc<PayView>),
+    Done(PayResult),
+    Failed(AttrValue),
+}
+
+/// The POST that is running; every button waits meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Running {
+    Confirm,
+    Cancel,
+}
+
+/// The PIN being typed. It lives only in this state and is cleared when it is sent,
+/// so every try starts from an empty pad. (No `Debug`: it must never be printed.)
+#[derive(Default, PartialEq)]
+struct PinEntry(String);
+
+enum PinEdit {
+    Key(PinKey),
+    Clear,
+}
+
+impl Reducible for PinEntry {
+    type Action = PinEdit;
+
+    fn reduce(self: Rc<Self>, action: PinEdit) -> Rc<Self> {
+        let mut pin = self.0.clone();
+        match action {
+            PinEdit::Key(PinKey::Digit(d)) if pin.len() < PIN_LEN => pin.push(char::from(d)),
+            PinEdit::Key(PinKey::Digit(_)) => return self,
+            PinEdit::Key(PinKey::Back) => {
+                pin.pop();
+            }
+            PinEdit::Clear => pin.clear(),
+        }
+        Rc::new(PinEntry(pin))
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct PayPageProps {
+    pub order_id: AttrValue,
+}
+
+fn go_to_login() {
+    nav::replace(&nav::login_url(&nav::current_path_and_query()));
+}
+
+/// The partner's return URL, only when it is a web address (never `javascript:`…).
+fn web_url(url: Option<&str>) -> Option<String> {
+    url.filter(|u| {
+        let lower = u.to_ascii_lowercase();
+        lower.starts_with("https://") || lower.starts_with("http://")
+    })
+    .map(str::to_owned)
+}
+
+fn is_finished(status: &str) -> bool {
+    matches!(status, "paid" | "failed")
+}
+
+/// A loaded order; a finished one goes straight to the result.
+fn phase_of_view(view: PayView) -> Phase {
+    if is_finished(&view.status) {
+        Phase::Done(PayResult { status: view.status, fail_reason: view.fail_reason, return_to: view.return_to })
+    } else {
+        Phase::Order(Rc::new(view))
+    }
+}
+
+/// Our own words for what a payer must understand at once; else the server's message.
+fn pay_error_text(t: &Texts, err: &H5Error) -> String {
+    match err.error.as_str() {
+        "insufficient_balance" => t.pay_insufficient.to_owned(),
+        "pin_locked" => t.pin_locked.to_owned(),
+        "expired" => t.pay_expired.to_owned(),
+        "already_paid" => t.pay_already_paid.to_owned(),
+        _ => t.error_text(err),
+    }
+}
+
+#[function_component(PayPage)]
+pub fn pay_page(props: &PayPageProps) -> Html {
+    let t = use_texts();
+    let ctx = use_context::<SessionContext>();
+    let state = session::current(&ctx);
+    let phase = use_state(|| Phase::Loading);
+    // Bumped to load the order again after it changed under us (expired, paid…).
+    let reload = use_state(|| 0u32);
+    let pin = use_reducer(PinEntry::default);
+    let error = use_state(|| None::<AttrValue>);
+    let running = use_state(|| None::<Running>);
+    // Synchronous guard: a double tap must not confirm (or cancel) twice.
+    let in_flight = use_mut_ref(|| false);
+
+    {
+        let phase = phase.clone();
+        use_effect_with((state.clone(), *reload, props.order_id.clone()), move |(state, _, order_id)| match state {
+            SessionState::Loading => {}
+            SessionState::Failed(err) => phase.set(Phase::Failed(t.error_text(err).into())),
+            SessionState::Ready(info) if info.user.is_none() => {
+                phase.set(Phase::Redirecting);
+                go_to_login();
+            }
+            SessionState::Ready(_) => {
+                let order_id = order_id.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    phase.set(match api::pay_view(&order_id).await {
+                        Ok(view) => phase_of_view(view),
+                        Err(err) if err.error == "login_required" => {
+                            go_to_login();
+                            Phase::Redirecting
+                        }
+                        Err(err) => Phase::Failed(pay_error_text(t, &err).into()),
+                    });
+                });
+            }
+        });
+    }
+
+    // The result sends the browser back to the partner by itself; leaving the page
+    // (or a new result) drops the timer.
+    let return_to = match &*phase {
+        Phase::Done(result) => web_url(result.return_to.as_deref()),
+        _ => None,
+    };
+    use_effect_with(return_to.clone(), |url| {
+        let timer = url.clone().map(|url| Timeout::new(RETURN_AFTER_MS, move || nav::replace(&url)));
+        move || drop(timer)
+    });
+
+    let (view, info) = match (&*phase, &state) {
+        (Phase::Order(view), SessionState::Ready(info)) => (view.clone(), info),
+        (Phase::Done(result), _) => return result_view(t, result, return_to, (*error).clone()),
+        (Phase::Failed(message), _) => {
+            return html! {
+                <main><h1>{ t.error_title }</h1><Alert id="pay-error" message={Some(message.clone())} /></main>
+            };
+        }
+        (Phase::Redirecting, _) => return html! { <main><Busy text={t.redirecting} /></main> },
+        _ => return html! { <main><Busy text={t.loading} /></main> },
+    };
+    let csrf = info.csrf_token.clone();
+    let order_id = props.order_id.to_string();
+
+    // Runs one POST with every button disabled until it is done.
+    let run = {
+        let (phase, reload, error, running, in_flight, view) =
+            (phase.clone(), reload.clone(), error.clone(), running.clone(), in_flight.clone(), view.clone());
+        move |kind: Running, call: Call| {
+            if *in_flight.borrow() {
+                return;
+            }
+            *in_flight.borrow_mut() = true;
+            running.set(Some(kind));
+            error.set(None);
+            let (phase, reload, error, running, in_flight, view) =
+                (phase.clone(), reload.clone(), error.clone(), running.clone(), in_flight.clone(), view.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = call.await;
+                *in_flight.borrow_mut() = false;
+                running.set(None);
+                let err = match result {
+                    Ok(result) if is_finished(&result.status) => return phase.set(Phase::Done(result)),
+                    Ok(_) => return reload.set(*reload + 1),
+                    Err(err) => err,
+                };
+                match err.error.as_str() {
+                    "login_required" => {
+                        go_to_login();
+                        return phase.set(Phase::Redirecting);
+                    }
+                    "not_found" | "not_payer" => return phase.set(Phase::Failed(t.error_text(&err).into())),
+                    // The order changed under us: load it again (usually the result).
+                    "expired" | "already_paid" | "order_failed" => reload.set(*reload + 1),
+                    "pin_not_set" => {
+                        phase.set(Phase::Order(Rc::new(PayView { pin_set: false, ..(*view).clone() })));
+                        return;
+                    }
+                    _ => {}
+                }
+                error.set(Some(pay_error_text(t, &err).into()));
+            });
+        }
+    };
+
+    let on_key = {
+        let (pin, in_flight) = (pin.clone(), in_flight.clone());
+        Callback::from(move |key: PinKey| {
+            if !*in_flight.borrow() {
+                pin.dispatch(PinEdit::Key(key));
+            }
+        })
+    };
+    let on_confirm = {
+        let (run, pin, in_flight, csrf, order_id) =
+            (run.clone(), pin.clone(), in_flight.clone(), csrf.clone(), order_id.clone());
+        Callback::from(move |_: MouseEvent| {
+            if *in_flight.borrow() || pin.0.len() != PIN_LEN {
+                return;
+            }
+            let req = ConfirmRequest { pin: pin.0.clone() };
+            pin.dispatch(PinEdit::Clear);
+            let (csrf, order_id) = (csrf.clone(), order_id.clone());
+            run(Running::Confirm, Box::pin(async move { api::pay_confirm(&csrf, &order_id, &req).await }));
+        })
+    };
+    let on_cancel = {
+        let pin = pin.clone();
+        Callback::from(move |_: MouseEvent| {
+            pin.dispatch(PinEdit::Clear);
+            let (csrf, order_id) = (csrf.clone(), order_id.clone());
+            run(Running::Cancel, Box::pin(async move { api::pay_cancel(&csrf, &order_id).await }));
+        })
+    };
+
+    let now = now_secs();
+    let expired = now > 0 && view.expires_at <= now;
+    let locked = view.pin_locked_until.is_some_and(|until| until > now);
+    let message = (*error)
+        .clone()
+        .or_else(|| expired.then_some(AttrValue::Static(t.pay_expired)))
+        .or_else(|| locked.then_some(AttrValue::Static(t.pin_locked)));
+    let busy = running.is_some();
+    let entered = pin.0.len();
+
+    let action = if expired {
+        html! {}
+    } else if !view.pin_set {
+        let href = format!("/h5/account?next={}", nav::encode_uri_component(&nav::current_path_and_query()));
+        html! {
+            <section class="card pay-no-pin">
+                <p id="pay-no-pin">{ t.pay_no_pin }</p>
+                <a id="pay-set-pin" class="button" {href}>{ t.pay_set_pin }</a>
+            </section>
+        }
+    } else {
+        html! {
+            <section class="card">
+                <PinPad filled={entered} disabled={busy} {on_key} />
+                <button id="pay-confirm" type="button" class="primary" disabled={busy || entered != PIN_LEN}
+                    onclick={on_confirm}>
+                    { if *running == Some(Running::Confirm) { t.pay_confirming } else { t.pay_confirm } }
+                </button>
+            </section>
+        }
+    };
+
+    html! {
+        <main class="pay">
+            <section class="card pay-order">
+                <div class="app-head">
+                    if let Some(logo) = &view.merchant_logo_url {
+                        <img class="app-logo" src={logo.clone()} alt="" width="56" height="56" />
+                    }
+                    <div>
+                        <p class="muted">{ t.pay_to }</p>
+                        <h1 id="pay-merchant">{ view.merchant_name.clone() }</h1>
+                    </div>
+                </div>
+                <p id="pay-subject" class="pay-subject">{ view.subject.clone() }</p>
+                <p id="pay-amount" class="pay-amount">{ format!("{} {}", view.amount, view.currency) }</p>
+                <dl class="pay-facts">
+                    <div>
+                        <dt>{ t.pay_settle_label }</dt>
+                        <dd id="pay-settle">{ format!("{} {}", view.settle_amount, view.settle_currency) }</dd>
+                    </div>
+                    <div>
+                        <dt>{ t.pay_rate_label }</dt>
+                        <dd id="pay-rate">{ format!("1 {} = {} {}", view.currency, view.rate, view.settle_currency) }</dd>
+                    </div>
+                    <div>
+                        <dt>{ t.pay_balance_label }</dt>
+                        <dd id="pay-balance">{ format!("{} {}", view.balance, view.settle_currency) }</dd>
+                    </div>
+                    <div>
+                        <dt>{ t.pay_order_no }</dt>
+                        <dd id="pay-trade-no">{ view.trade_no.clone() }</dd>
+                    </div>
+                </dl>
+            </section>
+            <Alert id="pay-error" {message} />
+            { action }
+            if !expired {
+                <div class="actions">
+                    <button id="pay-cancel" type="button" class="secondary" disabled={busy} onclick={on_cancel}>
+                        { if *running == Some(Running::Cancel) { t.pay_cancelling } else { t.pay_cancel } }
+                    </button>
+                </div>
+            }
+            if let Some(user) = &info.user {
+                <p class="muted whoami-below">{ format!("{} {} ({})", t.logged_in_as, user.nickname, user.account) }</p>
+            }
+        </main>
+    }
+}
+
+/// The finished order: paid or failed (with why), and the way back to the partner.
+fn result_view(t: &Texts, result: &PayResult, return_to: Option<String>, error: Option<AttrValue>) -> Html {
+    let paid = result.status == "paid";
+    let reason = match result.fail_reason.as_deref() {
+        _ if paid => None,
+        Some("expired") => Some(t.pay_reason_expired),
+        Some("cancelled") => Some(t.pay_reason_cancelled),
+        Some("closed") => Some(t.pay_reason_closed),
+        _ => None,
+    };
+    // A check mark or a cross.
+    let icon = if paid { "M5 12.5l4.5 4.5L19 7.5" } else { "M7 7l10 10M17 7L7 17" };
+    html! {
+        <main class="pay">
+            <section id="pay-result" class={classes!("card", "pay-result", if paid { "paid" } else { "failed" })}>
+                <svg class="result-icon" viewBox="0 0 24 24" width="56" height="56" aria-hidden="true">
+                    <circle cx="12" cy="12" r="11" />
+                    <path d={icon} fill="none" stroke="#fff" stroke-width="2.2" stroke-linecap="round"
+                        stroke-linejoin="round" />
+                </svg>
+                <div id="pay-status" data-status={result.status.clone()} role="status">
+                    <h1>{ if paid { t.pay_paid } else { t.pay_failed } }</h1>
+                    if let Some(reason) = reason {
+                        <p id="pay-reason">{ reason }</p>
+                    }
+                </div>
+                <Alert id="pay-error" message={error} />
+                if let Some(url) = return_to {
+                    <a id="pay-return" class="button" href={url}>{ t.pay_return }</a>
+                    <p class="muted">{ t.pay_returning }</p>
+                } else {
+                    <p id="pay-go-back" class="muted">{ t.pay_go_back }</p>
+                }
+            </section>
+        </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn pin_entry_keeps_at_most_six_digits() {
+        let mut pin = Rc::new(PinEntry::default());
+        for d in b"1234567" {
+            pin = pin.reduce(PinEdit::Key(PinKey::Digit(*d)));
+        }
+        assert_eq!(pin.0, "123456");
+        pin = pin.reduce(PinEdit::Key(PinKey::Back));
+        assert_eq!(pin.0, "12345");
+        assert_eq!(pin.reduce(PinEdit::Clear).0, "");
+    }
+
+    #[wasm_bindgen_test]
+    fn only_web_addresses_are_followed() {
+        assert_eq!(web_url(Some("https://shop.example/r?s=paid")).as_deref(), Some("https://shop.example/r?s=paid"));
+        assert_eq!(web_url(Some("HTTP://shop.example/")).as_deref(), Some("HTTP://shop.example/"));
+        assert_eq!(web_url(Some("javascript:alert(1)")), None);
+        assert_eq!(web_url(None), None);
+    }
+}

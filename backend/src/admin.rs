@@ -375,8 +375,43 @@ pub async fn set_currency(st: &AppState, code: &str, decimals: i64) -> Result<()
     if !(0..=8).contains(&decimals) {
         return Err(AdminError::Invalid("decimals must be within 0..=8".into()));
     }
+    if let Some(existing) = ledger::currency_decimals(&st.db.pool, code).await? {
+        if existing != decimals {
+            // Stored amounts are minor units: new decimals would silently rescale them.
+            return Err(AdminError::Conflict(format!(
+                "currency {code} has {existing} decimals; balances and orders are stored in its minor units, \
+                 so its decimals cannot change (create a new currency instead)"
+            )));
+        }
+        return Ok(());
+    }
     ledger::upsert_currency(&st.db.pool, code, decimals, st.clock.now_ms()).await?;
     Ok(())
+}
+
+/// Sets an app's pricing currency and its fixed rate to the settlement asset
+/// (SPEC §6). New orders use it; existing orders keep the rate they were made with.
+pub async fn set_pricing(st: &AppState, app_id: &str, currency: &str, settle: &str, rate: &str) -> Result<String> {
+    require_app(st, app_id).await?;
+    for code in [currency, settle] {
+        if ledger::currency_decimals(&st.db.pool, code).await?.is_none() {
+            return Err(AdminError::NotFound(format!(
+                "no currency {code:?}; create it with `opengate currency set {code} <decimals>`"
+            )));
+        }
+    }
+    let rate = opengate_shared::pay::Rate::parse(rate).map_err(|e| AdminError::Invalid(format!("rate: {e}")))?;
+    let rate = rate.to_string();
+    storage::pay::set_pricing(&st.db.pool, app_id, currency, settle, &rate, st.clock.now_ms()).await?;
+    Ok(rate)
+}
+
+/// Every notification of an order with each attempt (the delivery log).
+pub async fn order_deliveries(st: &AppState, order_id: &str) -> Result<Vec<storage::notify::Delivery>> {
+    if storage::pay::get_order(&st.db.pool, order_id).await?.is_none() {
+        return Err(AdminError::NotFound(format!("no order {order_id:?}")));
+    }
+    Ok(storage::notify::deliveries_of_order(&st.db.pool, order_id).await?)
 }
 
 /// Funds a user's balance (operator credit, journaled). Returns the new balance as text.

@@ -46,6 +46,8 @@ pub enum Command {
     User(UserCmd),
     #[command(subcommand)]
     Currency(CurrencyCmd),
+    #[command(subcommand)]
+    Order(OrderCmd),
     /// Credit a user's balance (operator funding; journaled).
     Credit {
         /// User id, mobile or e-mail.
@@ -103,6 +105,25 @@ pub enum AppCmd {
     },
     /// Make a new notify secret; the old one keeps signing for 24 h.
     RotateNotifySecret { app: String },
+    /// Set the app's pricing currency and its fixed rate to the settlement asset.
+    Pricing {
+        app: String,
+        /// The app's own currency orders are priced in (e.g. PTS).
+        #[arg(long)]
+        currency: String,
+        /// The asset users pay with (e.g. OGC).
+        #[arg(long)]
+        settle: String,
+        /// Settlement units per pricing unit, a decimal string (e.g. 0.1).
+        #[arg(long)]
+        rate: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrderCmd {
+    /// The delivery log of an order: each notification with every attempt (JSON).
+    Deliveries { order_id: String },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -283,6 +304,9 @@ async fn operate(st: &crate::state::AppState, cmd: Command) -> anyhow::Result<St
             let total = admin::credit(st, &user, &asset, &amount, &reference).await?;
             format!("credited {amount} {asset} to {user}; balance now {total} {asset}")
         }
+        Command::Order(OrderCmd::Deliveries { order_id }) => {
+            serde_json::to_string_pretty(&admin::order_deliveries(st, &order_id).await?)?
+        }
         Command::Serve { .. } | Command::Demo | Command::Migrate | Command::GenMasterKey => String::new(),
     })
 }
@@ -334,6 +358,10 @@ async fn operate_app(st: &crate::state::AppState, cmd: AppCmd) -> anyhow::Result
             }
             admin::set_notify_url(st, &app, if clear { None } else { url.as_deref() }).await?;
             format!("notify URL of {app} {}", if clear { "cleared" } else { "set" })
+        }
+        AppCmd::Pricing { app, currency, settle, rate } => {
+            let rate = admin::set_pricing(st, &app, &currency, &settle, &rate).await?;
+            format!("{app} prices in {currency}; users pay in {settle} at {rate} {settle} per {currency}")
         }
         AppCmd::RotateNotifySecret { app } => {
             let s = admin::rotate_notify_secret(st, &app).await?;

@@ -47,8 +47,24 @@ pub struct Config {
     pub session_ttl_secs: i64,
     /// Run the HTTP server (off: only background workers run).
     pub http_enabled: bool,
-    /// Run background workers (nonce cleanup; notification delivery later).
+    /// Run background workers (notification delivery, order expiry, cleanup).
     pub worker_enabled: bool,
+    /// Notifications: time between retries of a failed delivery (SPEC §8: 600 s).
+    pub notify_retry_interval_secs: i64,
+    /// Notifications: no retry starts later than this after the first attempt (36 h).
+    pub notify_give_up_after_secs: i64,
+    /// Notifications: a partner that has not answered in this time has failed (10 s).
+    pub notify_timeout_ms: u64,
+    /// Notifications: a claimed delivery belongs to its node for this long; after a
+    /// crash it becomes due again when the lease ends. Must exceed the timeout.
+    pub notify_lease_ms: i64,
+    /// Notifications: how often the worker looks for due rows when nothing woke it.
+    pub notify_poll_ms: u64,
+    /// Notifications: most deliveries claimed (and sent concurrently) at once.
+    pub notify_batch: i64,
+    /// Outbound calls refuse loopback, private and link-local addresses except in
+    /// these ranges (e.g. `["127.0.0.0/8"]` for a local demo). Demo mode adds loopback.
+    pub outbound_allow_cidrs: Vec<IpNet>,
     /// `text` or `json` logs.
     pub log_format: String,
 }
@@ -81,6 +97,13 @@ impl Default for Config {
             session_ttl_secs: 7 * 86400,
             http_enabled: true,
             worker_enabled: true,
+            notify_retry_interval_secs: 600,
+            notify_give_up_after_secs: 36 * 3600,
+            notify_timeout_ms: 10_000,
+            notify_lease_ms: 60_000,
+            notify_poll_ms: 500,
+            notify_batch: 256,
+            outbound_allow_cidrs: Vec::new(),
             log_format: "text".into(),
         }
     }
@@ -173,6 +196,33 @@ impl Config {
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return bad(format!("log_format = {:?} must be \"text\" or \"json\"", self.log_format));
         }
+        if !(1..=86_400).contains(&self.notify_retry_interval_secs) {
+            return bad(format!(
+                "notify_retry_interval_secs = {} must be within 1..=86400",
+                self.notify_retry_interval_secs
+            ));
+        }
+        if !(0..=30 * 86_400).contains(&self.notify_give_up_after_secs) {
+            return bad(format!(
+                "notify_give_up_after_secs = {} must be within 0..=2592000 (30 days)",
+                self.notify_give_up_after_secs
+            ));
+        }
+        if !(100..=60_000).contains(&self.notify_timeout_ms) {
+            return bad(format!("notify_timeout_ms = {} must be within 100..=60000", self.notify_timeout_ms));
+        }
+        if self.notify_lease_ms < 2 * self.notify_timeout_ms as i64 + 1000 {
+            return bad(format!(
+                "notify_lease_ms = {} must be at least twice notify_timeout_ms plus 1000, or a slow delivery could be sent twice",
+                self.notify_lease_ms
+            ));
+        }
+        if !(10..=60_000).contains(&self.notify_poll_ms) {
+            return bad(format!("notify_poll_ms = {} must be within 10..=60000", self.notify_poll_ms));
+        }
+        if !(1..=1000).contains(&self.notify_batch) {
+            return bad(format!("notify_batch = {} must be within 1..=1000", self.notify_batch));
+        }
         if self.client_ip_header.is_empty() {
             return bad("client_ip_header must not be empty".into());
         }
@@ -186,6 +236,20 @@ impl Config {
 
     pub fn is_postgres(&self) -> bool {
         self.database_url.starts_with("postgres")
+    }
+
+    /// The ranges outbound calls may reach although internal: the configured ones,
+    /// plus loopback in demo mode (the demo partner runs on this machine).
+    pub fn outbound_allow(&self) -> Vec<IpNet> {
+        let mut v = self.outbound_allow_cidrs.clone();
+        if self.demo {
+            for net in ["127.0.0.0/8", "::1/128"] {
+                if let Ok(n) = net.parse() {
+                    v.push(n);
+                }
+            }
+        }
+        v
     }
 
     pub fn master_key_str(&self) -> Option<&str> {
@@ -219,6 +283,8 @@ mod tests {
             (Config { max_active_keys: 0, ..ok_config() }, "max_active_keys"),
             (Config { public_base_url: "example.com".into(), ..ok_config() }, "public_base_url"),
             (Config { database_url: "mysql://x".into(), ..ok_config() }, "database_url"),
+            (Config { notify_timeout_ms: 10_000, notify_lease_ms: 15_000, ..ok_config() }, "notify_lease_ms"),
+            (Config { notify_retry_interval_secs: 0, ..ok_config() }, "notify_retry_interval_secs"),
         ];
         for (cfg, needle) in cases {
             let err = cfg.validate().expect_err(needle).to_string();

@@ -22,6 +22,8 @@ pub fn decode_master_key(s: &str) -> Result<[u8; 32], String> {
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: ChaCha20Poly1305,
+    /// Keys the payment-PIN hashes (derived from the master key, never stored).
+    pin_key: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -36,7 +38,19 @@ pub struct OpenError;
 
 impl SecretBox {
     pub fn new(key: &[u8; 32]) -> SecretBox {
-        SecretBox { cipher: ChaCha20Poly1305::new(Key::from_slice(key)) }
+        let pin_key = hmac_sha256(key, b"opengate/payment-pin/v1");
+        SecretBox { cipher: ChaCha20Poly1305::new(Key::from_slice(key)), pin_key }
+    }
+
+    /// The stored form of a payment PIN: hex HMAC-SHA256 under a key derived from the
+    /// master key, over the user id and the PIN (ADR 0008). A copy of the database
+    /// alone is not enough to try the million PINs offline.
+    pub fn pin_hash(&self, user_id: &str, pin: &str) -> String {
+        let mut msg = Vec::with_capacity(user_id.len() + 1 + pin.len());
+        msg.extend_from_slice(user_id.as_bytes());
+        msg.push(0);
+        msg.extend_from_slice(pin.as_bytes());
+        hex::encode(hmac_sha256(&self.pin_key, &msg))
     }
 
     /// `v1.` + base64(nonce ‖ ciphertext).
@@ -65,6 +79,13 @@ impl SecretBox {
             .map_err(|_| OpenError)?;
         String::from_utf8(pt).map_err(|_| OpenError)
     }
+}
+
+fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key"));
+    m.update(msg);
+    m.finalize().into_bytes().into()
 }
 
 /// `ak` + 22 of `[a-z0-9]` (SPEC §2), ~113 bits.

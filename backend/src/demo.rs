@@ -18,6 +18,8 @@ pub const DEMO_USER_MOBILE: &str = "13800138000";
 pub const DEMO_USER_PASSWORD: &str = "demo-pass-2026";
 pub const SETTLE_ASSET: &str = "OGC";
 pub const DEMO_POINTS: &str = "PTS";
+/// The demo app prices in PTS; users pay 0.1 OGC per PTS.
+pub const DEMO_RATE: &str = "0.1";
 
 /// Where demo files live: next to the SQLite file, or `./data` for PostgreSQL.
 pub fn data_dir(config: &Config) -> PathBuf {
@@ -78,9 +80,11 @@ pub async fn seed(st: &AppState) -> anyhow::Result<String> {
         let base = st.config.public_base_url.trim_end_matches('/');
         admin::add_redirect_uri(st, DEMO_APP, "http://127.0.0.1:8081/callback").await?;
         admin::add_return_host(st, DEMO_APP, "127.0.0.1").await?;
+        admin::set_pricing(st, DEMO_APP, DEMO_POINTS, SETTLE_ASSET, DEMO_RATE).await?;
         let key = admin::create_key(st, DEMO_APP).await?;
         let text = format!(
             "  company_id      {DEMO_COMPANY}\n  app_id          {DEMO_APP}  (permissions: login, pay, user_lookup, joint_login)\n  \
+             pricing         {DEMO_POINTS}, paid in {SETTLE_ASSET} at {DEMO_RATE} {SETTLE_ASSET} per {DEMO_POINTS}\n  \
              access key      {}\n  secret key      {}\n  notify secret   {}\n  demo user       mobile {DEMO_USER_MOBILE}, password {DEMO_USER_PASSWORD}\n                  \
              balances 1000.00 {SETTLE_ASSET}, 500.00 {DEMO_POINTS}\n  app admin       {DEMO_ADMIN_EMAIL}, password {DEMO_USER_PASSWORD}\n  \
              platform        {base}/h5/\n",

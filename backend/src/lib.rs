@@ -2,7 +2,8 @@
 //!
 //! Layers by folder: `http/` (routes, error → response), `auth/` (partner request
 //! signatures), `domain/` (types and rules), `storage/` (all SQL), `admin` (operator
-//! use-cases), `cli` (the command line).
+//! use-cases), `cli` (the command line), `login/` and `pay/` (the two halves of the
+//! product), `notify/` (the notification worker and outbound HTTP).
 
 pub mod admin;
 pub mod auth;
@@ -14,7 +15,9 @@ pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod login;
+pub mod notify;
 pub mod password;
+pub mod pay;
 pub mod startup;
 pub mod state;
 pub mod storage;

@@ -60,6 +60,8 @@ impl Application {
         let mut tasks = tokio::task::JoinSet::new();
         if state.config.worker_enabled {
             tasks.spawn(nonce_janitor(state.clone(), shutdown.clone()));
+            tasks.spawn(crate::notify::run(state.clone(), shutdown.clone()));
+            tasks.spawn(crate::notify::expire_orders(state.clone(), shutdown.clone()));
         }
         if let Some(listener) = listener {
             let app = crate::http::app(state.clone());
@@ -94,7 +96,21 @@ pub async fn open_state(config: Config, clock: Clock) -> anyhow::Result<AppState
     let window = opengate_shared::signing::NONCE_TTL_SECS * 1000;
     let nonces = Arc::new(crate::auth::nonce_batch::NonceGuard::start(db.clone(), window, clock.now_ms()).await?);
     let issuer = crate::login::issue_batch::IssueWriter::start(db.clone());
-    Ok(AppState { db, config: Arc::new(config), clock, secrets: SecretBox::new(&master), key_cache, nonces, issuer })
+    let outbound = crate::notify::outbound::Outbound::new(
+        Duration::from_millis(config.notify_timeout_ms),
+        config.outbound_allow(),
+    )?;
+    let notifier = crate::notify::Notifier::new(outbound);
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+        clock,
+        secrets: SecretBox::new(&master),
+        key_cache,
+        nonces,
+        issuer,
+        notifier,
+    })
 }
 
 /// Once a minute: deletes nonces older than the replay window, and expired

@@ -19,4 +19,6 @@ pub struct AppState {
     pub nonces: Arc<NonceGuard>,
     /// Group commit of code exchanges (ADR 0006).
     pub issuer: crate::login::issue_batch::IssueWriter,
+    /// Wakes the notification worker; the outbound HTTP client.
+    pub notifier: crate::notify::Notifier,
 }

@@ -40,6 +40,37 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// True for addresses an outbound call may reach by default (SPEC §8): not
+/// loopback, private, link-local, shared (CGNAT), unspecified, broadcast,
+/// multicast or IPv6 unique-local. `allow` lists ranges the operator opened anyway.
+pub fn outbound_allowed(ip: IpAddr, allow: &[IpNet]) -> bool {
+    let ip = canonical(ip);
+    if allow.iter().any(|n| n.contains(&ip)) {
+        return true;
+    }
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1])))
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
 /// The client address: the TCP peer, unless the peer is a trusted proxy, in which case
 /// the forwarded-for list is walked from the right, skipping trusted proxies.
 pub fn client_ip(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpNet]) -> IpAddr {
@@ -103,5 +134,36 @@ mod tests {
         assert_eq!(client_ip(ip("10.0.0.2"), None, &proxies), ip("10.0.0.2"));
         // No proxies configured.
         assert_eq!(client_ip(ip("10.0.0.2"), Some("1.1.1.1"), &[]), ip("10.0.0.2"));
+    }
+
+    #[test]
+    fn outbound_refuses_internal_ranges_unless_allowed() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        for internal in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!outbound_allowed(ip(internal), &[]), "{internal}");
+        }
+        for public in ["203.0.113.7", "8.8.8.8", "2001:db8::1", "172.32.0.1", "100.128.0.1"] {
+            assert!(outbound_allowed(ip(public), &[]), "{public}");
+        }
+        let loopback: Vec<IpNet> = vec!["127.0.0.0/8".parse().expect("net"), "::1/128".parse().expect("net")];
+        assert!(outbound_allowed(ip("127.0.0.1"), &loopback));
+        assert!(outbound_allowed(ip("::1"), &loopback));
+        assert!(!outbound_allowed(ip("10.0.0.1"), &loopback));
     }
 }

@@ -42,7 +42,7 @@ impl H5ApiError {
         H5ApiError { status, code, message: message.into() }
     }
 
-    fn login_required() -> H5ApiError {
+    pub(crate) fn login_required() -> H5ApiError {
         H5ApiError::new(StatusCode::UNAUTHORIZED, "login_required", "please log in first")
     }
 
@@ -94,9 +94,9 @@ impl IntoResponse for H5ApiError {
     }
 }
 
-type H5Result<T> = Result<T, H5ApiError>;
+pub(crate) type H5Result<T> = Result<T, H5ApiError>;
 
-fn no_store<T: serde::Serialize>(v: T) -> Response {
+pub(crate) fn no_store<T: serde::Serialize>(v: T) -> Response {
     ([(header::CACHE_CONTROL, "no-store")], Json(v)).into_response()
 }
 
@@ -117,7 +117,7 @@ fn set_cookie(st: &AppState, value: &str) -> HeaderValue {
     HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("og_session=; Path=/"))
 }
 
-async fn current(st: &AppState, headers: &HeaderMap) -> H5Result<Option<Session>> {
+pub(crate) async fn current(st: &AppState, headers: &HeaderMap) -> H5Result<Option<Session>> {
     match session_cookie(headers) {
         Some(c) => Ok(session::load(st, &c).await?),
         None => Ok(None),
@@ -125,7 +125,7 @@ async fn current(st: &AppState, headers: &HeaderMap) -> H5Result<Option<Session>
 }
 
 /// The session of a state-changing call, after its CSRF check.
-async fn checked(st: &AppState, headers: &HeaderMap) -> H5Result<Session> {
+pub(crate) async fn checked(st: &AppState, headers: &HeaderMap) -> H5Result<Session> {
     let csrf_refused =
         || H5ApiError::new(StatusCode::FORBIDDEN, "csrf", "missing or stale CSRF token: reload the page and try again");
     let s = current(st, headers).await?.ok_or_else(csrf_refused)?;
@@ -136,14 +136,14 @@ async fn checked(st: &AppState, headers: &HeaderMap) -> H5Result<Session> {
     Ok(s)
 }
 
-fn user_of(s: Option<Session>) -> H5Result<(Session, String)> {
+pub(crate) fn user_of(s: Option<Session>) -> H5Result<(Session, String)> {
     let s = s.ok_or_else(H5ApiError::login_required)?;
     let uid = s.user_id.clone().ok_or_else(H5ApiError::login_required)?;
     Ok((s, uid))
 }
 
 /// JSON body of at most 16 KiB into `T`, or `invalid_request` naming the problem.
-async fn json_body<T: serde::de::DeserializeOwned>(req: Request) -> H5Result<T> {
+pub(crate) async fn json_body<T: serde::de::DeserializeOwned>(req: Request) -> H5Result<T> {
     let bytes = axum::body::to_bytes(req.into_body(), 16 * 1024)
         .await
         .map_err(|_| H5ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", "body too large (16 KiB at most)"))?;

@@ -4,10 +4,12 @@
 pub mod error;
 pub mod h5;
 pub mod h5api;
+pub mod h5pay;
 pub mod health;
 pub mod oauth;
 pub mod open;
 pub mod open_login;
+pub mod open_pay;
 pub mod telemetry;
 
 use axum::extract::Request;
@@ -31,6 +33,8 @@ pub fn app(state: AppState) -> Router {
         .merge(open_login::router())
         .merge(oauth::router())
         .merge(h5api::router())
+        .merge(h5pay::router())
+        .merge(open_pay::router())
         .route_layer(from_fn(telemetry::mark_route))
         .merge(h5)
         .fallback(not_found)

@@ -5,7 +5,9 @@ pub mod apps;
 pub mod keys;
 pub mod ledger;
 pub mod nonces;
+pub mod notify;
 pub mod oauth;
+pub mod pay;
 pub mod sessions;
 pub mod users;
 

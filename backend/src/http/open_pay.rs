@@ -1,0 +1,88 @@
+//! The partner's side of payments (SPEC §6): `/open/v1/pay/orders*`, signed, in the
+//! SPEC envelope. Every call needs permission `pay` (else U0076).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use opengate_shared::ErrorCode;
+
+use super::error::{ok, ApiError};
+use crate::auth::PartnerCtx;
+use crate::pay::{self, orders, PayError};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/open/v1/pay/orders", post(create))
+        .route("/open/v1/pay/orders/{trade_no}", get(query))
+        .route("/open/v1/pay/orders/{trade_no}/notify", post(resend))
+        .route("/open/v1/pay/orders/{trade_no}/close", post(close))
+}
+
+impl From<PayError> for ApiError {
+    fn from(e: PayError) -> ApiError {
+        let msg = e.to_string();
+        match e {
+            PayError::Invalid(m) => ApiError::param(m),
+            PayError::NoPermission => ApiError::new(ErrorCode::U0076, msg),
+            PayError::Conflict(_) => ApiError::new(ErrorCode::U0301, msg),
+            PayError::AlreadyPaid => ApiError::new(ErrorCode::U0302, msg),
+            PayError::NotFound => ApiError::new(ErrorCode::U0303, "order not found (no such trade_no in this app)"),
+            PayError::BadState(m) => ApiError::new(ErrorCode::U0304, m),
+            PayError::Internal(e) => ApiError::internal(e),
+            // User-side refusals never reach the partner API; keep them honest anyway.
+            other => ApiError::new(ErrorCode::U0304, other.to_string()),
+        }
+    }
+}
+
+/// `close` and `notify` take an empty body (SPEC §12); `{}` is tolerated.
+fn empty_body(bytes: &[u8]) -> Result<(), ApiError> {
+    let trimmed = bytes.trim_ascii();
+    if trimmed.is_empty() || trimmed == b"{}" {
+        return Ok(());
+    }
+    Err(ApiError::param("body: must be empty"))
+}
+
+async fn create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<PartnerCtx>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let o = orders::create(&st, &ctx.app_id, &bytes).await?;
+    Ok(ok(pay::view(&st, &o)))
+}
+
+async fn query(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<PartnerCtx>,
+    Path(trade_no): Path<String>,
+) -> Result<Response, ApiError> {
+    let o = orders::latest(&st, &ctx.app_id, &trade_no).await?;
+    Ok(ok(pay::view(&st, &o)))
+}
+
+async fn close(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<PartnerCtx>,
+    Path(trade_no): Path<String>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    empty_body(&bytes)?;
+    let o = orders::close(&st, &ctx.app_id, &trade_no).await?;
+    Ok(ok(pay::view(&st, &o)))
+}
+
+async fn resend(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<PartnerCtx>,
+    Path(trade_no): Path<String>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    empty_body(&bytes)?;
+    let (id, kind) = orders::resend(&st, &ctx.app_id, &trade_no).await?;
+    Ok(ok(serde_json::json!({"notification_id": id, "type": kind, "status": "queued"})))
+}

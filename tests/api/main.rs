@@ -7,4 +7,5 @@ mod login;
 mod login_browser;
 mod oauth_std;
 mod ops;
+mod pay;
 mod signing;

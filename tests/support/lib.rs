@@ -17,6 +17,7 @@ use rand::Rng;
 pub mod bench;
 pub mod browser;
 pub mod login;
+pub mod pay;
 
 /// Which database the suite runs against.
 pub fn use_postgres() -> bool {
@@ -54,6 +55,11 @@ pub fn test_config(database_url: &str) -> Config {
         database_max_connections: 5,
         master_key: Some(TEST_MASTER_KEY.to_owned().into()),
         h5_dir: workspace_dir().join("dist"),
+        // Test partners (notification receivers) listen on loopback.
+        outbound_allow_cidrs: vec!["127.0.0.0/8".parse().expect("cidr")],
+        notify_poll_ms: 50,
+        notify_timeout_ms: 2_000,
+        notify_lease_ms: 5_000,
         ..Config::default()
     }
 }

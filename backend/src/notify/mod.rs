@@ -133,11 +133,15 @@ async fn send_all(st: &AppState, due: &[Due]) -> Vec<Sent> {
         .collect()
 }
 
-/// The schedule (SPEC §8): delivered on HTTP 200; else again `retry_interval` later,
-/// unless that is more than `give_up_after` past the first attempt: exhausted.
+/// The schedule (SPEC §8): delivered on HTTP 200; else at the next point of the grid
+/// `first attempt + k × retry_interval` after this attempt's start (a late or slow
+/// attempt neither stretches the schedule nor causes a burst of catch-up tries),
+/// unless that point is more than `give_up_after` past the first attempt: exhausted.
 fn outcome(st: &AppState, d: &Due, s: &Sent, now: i64) -> Outcome {
     let delivered = s.http_status == Some(200);
-    let next = now + st.config.notify_retry_interval_secs * 1000;
+    let interval = st.config.notify_retry_interval_secs * 1000;
+    let started = if s.started_at > 0 { s.started_at } else { now };
+    let next = d.first_attempt_at + ((started - d.first_attempt_at).max(0) / interval + 1) * interval;
     let deadline = d.first_attempt_at + st.config.notify_give_up_after_secs * 1000;
     let (status, next_attempt_at) = if delivered {
         ("delivered", now)

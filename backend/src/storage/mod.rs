@@ -157,15 +157,20 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 impl Db {
-    /// Begins a transaction that will write. Its first statement should be the write
-    /// that decides the outcome (a claim), so SQLite takes its lock before any read.
-    /// On PostgreSQL the gate is not used: row locks do that job across nodes.
+    /// Begins a transaction that will write. On SQLite it holds this process's write
+    /// gate and SQLite's write lock from the start; on PostgreSQL the gate is not
+    /// used: row locks and unique indexes do that job across nodes.
     pub async fn begin_write(&self) -> sqlx::Result<WriteTx> {
-        let gate = match self.kind {
-            DbKind::Sqlite => Some(self.write_gate.clone().lock_owned().await),
-            DbKind::Postgres => None,
+        let (gate, tx) = match self.kind {
+            // IMMEDIATE takes SQLite's write lock at BEGIN: a transaction that reads
+            // first cannot then fail with SQLITE_BUSY_SNAPSHOT when a writer outside
+            // the gate (an autocommit statement) committed in between.
+            DbKind::Sqlite => {
+                let gate = self.write_gate.clone().lock_owned().await;
+                (Some(gate), self.pool.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            DbKind::Postgres => (None, self.pool.begin().await?),
         };
-        let tx = self.pool.begin().await?;
         Ok(WriteTx { tx, _gate: gate })
     }
 

@@ -8,4 +8,6 @@ mod login_browser;
 mod oauth_std;
 mod ops;
 mod pay;
+mod pay_browser;
+mod pay_nodes;
 mod signing;

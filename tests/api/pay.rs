@@ -287,13 +287,13 @@ async fn two_hundred_orders_against_one_balance_never_overdraw() {
     assert_eq!(merchant_balance(&app, &s.partner.app_id, "OGC").await, 50_00);
     // Double entry: the journal explains every balance.
     let (user_sum,): (i64,) =
-        sqlx::query_as("SELECT SUM(delta) FROM ledger_entries WHERE user_id = $1 AND asset = 'OGC'")
+        sqlx::query_as("SELECT CAST(SUM(delta) AS BIGINT) FROM ledger_entries WHERE user_id = $1 AND asset = 'OGC'")
             .bind(&s.user_id)
             .fetch_one(&app.state.db.pool)
             .await
             .expect("sum");
     let (merchant_sum,): (i64,) =
-        sqlx::query_as("SELECT SUM(delta) FROM merchant_entries WHERE app_id = $1 AND asset = 'OGC'")
+        sqlx::query_as("SELECT CAST(SUM(delta) AS BIGINT) FROM merchant_entries WHERE app_id = $1 AND asset = 'OGC'")
             .bind(&s.partner.app_id)
             .fetch_one(&app.state.db.pool)
             .await

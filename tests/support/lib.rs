@@ -130,6 +130,17 @@ pub async fn spawn_on_database(url: &str, dir: Option<std::sync::Arc<tempfile::T
     start(test_config(url), Clock::system(), dir).await
 }
 
+/// A new server on an existing database, with its configuration adjusted.
+pub async fn spawn_on_database_with(
+    url: &str,
+    dir: Option<std::sync::Arc<tempfile::TempDir>>,
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
+    let mut cfg = test_config(url);
+    tweak(&mut cfg);
+    start(cfg, Clock::system(), dir).await
+}
+
 /// A second server on the same database as `other` (a second node), with its own clock.
 pub async fn spawn_second_node(other: &TestApp) -> TestApp {
     let cfg = test_config(&other.database_url);

@@ -22,6 +22,9 @@ use opengate_e2e::bench::{env_num, pct, run, MakeReq};
 use opengate_e2e::pay::{enable_pay, Receiver, PIN};
 use opengate_e2e::{create_partner, new_nonce, spawn_app_with, Signed, TestApp};
 
+/// `(timestamp, nonce, signature, body)` of one pre-signed request.
+type SignedBody = (String, String, String, Vec<u8>);
+
 fn line(name: &str, rps: f64, lat: &[u32], hello: f64) {
     println!(
         "{name:<44} {rps:>9.0} req/s  p50 {:>6} µs  p99 {:>6} µs  {:>5.1}% of hello",
@@ -165,7 +168,7 @@ fn main() {
 
         // Signed order creations, signed in advance.
         let n_create = 10_000 * secs as usize;
-        let bodies: Arc<Vec<(String, String, String, Vec<u8>)>> = Arc::new(
+        let bodies: Arc<Vec<SignedBody>> = Arc::new(
             (0..n_create)
                 .map(|i| {
                     let body = serde_json::to_vec(&serde_json::json!({

@@ -101,6 +101,7 @@ pub async fn open_state(config: Config, clock: Clock) -> anyhow::Result<AppState
         config.outbound_allow(),
     )?;
     let notifier = crate::notify::Notifier::new(outbound);
+    let confirmer = crate::pay::confirm_batch::ConfirmWriter::start(db.clone());
     Ok(AppState {
         db,
         config: Arc::new(config),
@@ -110,6 +111,7 @@ pub async fn open_state(config: Config, clock: Clock) -> anyhow::Result<AppState
         nonces,
         issuer,
         notifier,
+        confirmer,
     })
 }
 

@@ -21,4 +21,6 @@ pub struct AppState {
     pub issuer: crate::login::issue_batch::IssueWriter,
     /// Wakes the notification worker; the outbound HTTP client.
     pub notifier: crate::notify::Notifier,
+    /// Group commit of payment confirmations (ADR 0009).
+    pub confirmer: crate::pay::confirm_batch::ConfirmWriter,
 }

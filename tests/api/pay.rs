@@ -47,7 +47,7 @@ async fn order_pay_and_signed_notification() {
     assert_eq!(q["trade_no"], "T-1001");
     assert_eq!(q["status"], "paid");
 
-    assert_eq!(balance(&app, &s.user_id, "OGC").await, 100_00 - 126);
+    assert_eq!(balance(&app, &s.user_id, "OGC").await, 10_000 - 126);
     assert_eq!(merchant_balance(&app, &s.partner.app_id, "OGC").await, 126);
 
     let got = rx.wait_for(1, Duration::from_secs(10)).await;
@@ -243,7 +243,7 @@ async fn concurrent_confirmations_of_one_order_charge_once() {
         }
     }
     assert_eq!(paid, 1);
-    assert_eq!(balance(&app, &s.user_id, "OGC").await, 100_00 - 100);
+    assert_eq!(balance(&app, &s.user_id, "OGC").await, 10_000 - 100);
     assert_eq!(merchant_balance(&app, &s.partner.app_id, "OGC").await, 100);
 }
 
@@ -329,7 +329,7 @@ async fn pin_rules_lock_after_five_wrong_tries() {
     // Locked: even the right PIN is refused, and nothing is charged.
     let (status, v) = confirm(&app, &s.h5, &id, PIN).await;
     assert_eq!((status, v["error"].as_str()), (429, Some("pin_locked")));
-    assert_eq!(balance(&app, &s.user_id, "OGC").await, 100_00);
+    assert_eq!(balance(&app, &s.user_id, "OGC").await, 10_000);
     let (_, view) = get_json(&app, &s.h5, &format!("/api/h5/pay/{id}")).await;
     assert!(view["pin_locked_until"].is_i64());
     // Changing the PIN needs the current one, which is locked too.

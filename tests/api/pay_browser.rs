@@ -73,7 +73,7 @@ async fn is_present(b: &browser::Browser, css: &str) -> bool {
     !b.client.find_all(Locator::Css(css)).await.expect("find_all").is_empty()
 }
 
-/// Waits until the browser's address is `url` (ignoring the query), returning the full address.
+/// Waits until the browser's address starts with `prefix`, returning the full address.
 async fn wait_url(b: &browser::Browser, prefix: &str) -> String {
     let deadline = Instant::now() + WAIT;
     let mut last = String::new();
@@ -191,7 +191,7 @@ async fn pay_with_pin_in_chromium_redirects_and_notifies() {
     wait_count(&b, "#pin-dots span.dot.filled", 0).await;
     assert!(wait_for(&b, "#pay-confirm").await.attr("disabled").await.expect("attr").is_some());
     b.screenshot("pay-4-wrong-pin").await;
-    assert_eq!(balance(&app, &user_id, "OGC").await, 100_00, "a wrong PIN moves no money");
+    assert_eq!(balance(&app, &user_id, "OGC").await, 10_000, "a wrong PIN moves no money");
     assert_eq!(queried(&app, &partner, "T-B-1").await["status"], "pending");
     assert_eq!(rx.count(), 0, "nothing to notify yet");
 
@@ -237,7 +237,7 @@ async fn pay_with_pin_in_chromium_redirects_and_notifies() {
     assert_eq!(d["status"], "paid");
     assert!(d["open_id"].as_str().is_some_and(|o| o.starts_with("oid_")), "{ev}");
 
-    assert_eq!(balance(&app, &user_id, "OGC").await, 100_00 - 126);
+    assert_eq!(balance(&app, &user_id, "OGC").await, 10_000 - 126);
     let q = queried(&app, &partner, "T-B-1").await;
     assert_eq!(q["status"], "paid");
     assert_eq!(q["open_id"], d["open_id"]);
@@ -274,6 +274,6 @@ async fn cancel_in_chromium_fails_the_order() {
     let q = queried(&app, &s.partner, "T-B-2").await;
     assert_eq!(q["status"], "failed");
     assert_eq!(q["fail_reason"], "cancelled");
-    assert_eq!(balance(&app, &s.user_id, "OGC").await, 100_00, "a cancelled order moves no money");
+    assert_eq!(balance(&app, &s.user_id, "OGC").await, 10_000, "a cancelled order moves no money");
     b.close().await;
 }

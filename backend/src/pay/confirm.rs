@@ -3,13 +3,14 @@
 
 use opengate_shared::h5api::is_pin_shape;
 
-use super::orders::{self, enqueue, notify_url_of};
+use super::confirm_batch::{ConfirmJob, Confirmed};
+use super::orders::{self, notify_url_of};
 use super::{PayError, Result, PIN_LOCK_MS, PIN_MAX_FAILURES};
 use crate::login::{new_public_id, prefix};
 use crate::state::AppState;
 use crate::storage::oauth::{self, PublicId};
 use crate::storage::pay::{self as store, OrderRow};
-use crate::storage::{apps, ledger, users};
+use crate::storage::{apps, users};
 
 /// A user's PIN state for the pages: set or not, and locked until when (unix ms).
 pub async fn pin_state(st: &AppState, user_id: &str) -> Result<(bool, Option<i64>)> {
@@ -111,9 +112,10 @@ fn state_error(o: &OrderRow, user_id: &str) -> PayError {
     }
 }
 
-/// Confirms a payment with the user's PIN. One transaction: the order's claim
-/// (pending → paid, decides between concurrent confirmations), the guarded debit,
-/// the merchant credit, both journal entries and the notification.
+/// Confirms a payment with the user's PIN. One transaction (shared with other
+/// confirmations, see `confirm_batch`): the order's claim (pending → paid, decides
+/// between concurrent confirmations), the guarded debit, the merchant credit, both
+/// journal entries and the notification.
 pub async fn confirm(st: &AppState, order_id: &str, user_id: &str, pin: &str) -> Result<OrderRow> {
     let (o, open_id) = order_for_user(st, order_id, user_id).await?;
     if o.status != "pending" {
@@ -128,51 +130,23 @@ pub async fn confirm(st: &AppState, order_id: &str, user_id: &str, pin: &str) ->
         return Err(PayError::Frozen);
     }
     check_pin(st, user_id, pin).await?;
-    let url = notify_url_of(st, &o).await?;
+    let notify_url = notify_url_of(st, &o).await?;
     let now = st.clock.now_ms();
-    let mut w = st.db.begin_write().await?;
-    if !store::claim_payment(&mut *w.tx, &o.id, user_id, &open_id, now).await? {
-        w.rollback().await?;
-        let now_state = store::get_order(&st.db.pool, &o.id).await?.ok_or(PayError::NotFound)?;
-        let now_state = orders::settle_expiry(st, now_state).await?;
-        return Err(state_error(&now_state, user_id));
+    let job = ConfirmJob { order: o.clone(), user_id: user_id.to_owned(), open_id, notify_url, now };
+    match st.confirmer.confirm(job).await.map_err(|e| PayError::Internal(anyhow::anyhow!(e)))? {
+        Confirmed::Paid(paid, note) => {
+            if note.is_some() {
+                st.notifier.wake();
+            }
+            Ok(*paid)
+        }
+        Confirmed::Insufficient => Err(PayError::Insufficient),
+        Confirmed::Lost => {
+            let now_state = store::get_order(&st.db.pool, &o.id).await?.ok_or(PayError::NotFound)?;
+            let now_state = orders::settle_expiry(st, now_state).await?;
+            Err(state_error(&now_state, user_id))
+        }
     }
-    if !store::debit_user(&mut *w.tx, user_id, &o.settle_currency, o.settle_amount, now).await? {
-        w.rollback().await?;
-        return Err(PayError::Insufficient);
-    }
-    if !store::credit_merchant(&mut *w.tx, &o.app_id, &o.settle_currency, o.settle_amount, now).await? {
-        w.rollback().await?;
-        return Err(PayError::Internal(anyhow::anyhow!("merchant balance of {} would overflow", o.app_id)));
-    }
-    let entry = crate::crypto::new_id("le");
-    ledger::insert_entry(
-        &mut *w.tx,
-        &ledger::Entry {
-            id: &entry,
-            user_id,
-            asset: &o.settle_currency,
-            delta: -o.settle_amount,
-            kind: "payment",
-            reference: &o.id,
-            now,
-        },
-    )
-    .await?;
-    let m_entry = crate::crypto::new_id("me");
-    store::insert_merchant_entry(&mut *w.tx, &m_entry, &o.app_id, &o.settle_currency, o.settle_amount, &o.id, now)
-        .await?;
-    let paid = OrderRow {
-        status: "paid".into(),
-        paid_at: Some(now),
-        payer_user_id: Some(user_id.to_owned()),
-        payer_open_id: Some(open_id),
-        ..o
-    };
-    enqueue(&mut w.tx, &paid, url.as_deref(), now).await?;
-    w.commit().await?;
-    st.notifier.wake();
-    Ok(paid)
 }
 
 /// The user gives up: a pending order becomes failed (`cancelled`).

@@ -2,6 +2,7 @@
 //! PINs, the one-transaction confirmation, and the notifications it enqueues.
 
 pub mod confirm;
+pub mod confirm_batch;
 pub mod orders;
 
 use opengate_shared::amount::format_amount;

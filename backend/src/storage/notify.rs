@@ -154,6 +154,9 @@ pub struct Attempt {
     pub error: Option<String>,
 }
 
+/// `(attempt, started_at, latency_ms, http_status, error)`.
+type AttemptRow = (i64, i64, i64, Option<i64>, Option<String>);
+
 /// Every notification of `order_id` (newest first) with every attempt.
 pub async fn deliveries_of_order(pool: &sqlx::AnyPool, order_id: &str) -> sqlx::Result<Vec<Delivery>> {
     let rows = sqlx::query(
@@ -167,7 +170,7 @@ pub async fn deliveries_of_order(pool: &sqlx::AnyPool, order_id: &str) -> sqlx::
     for r in rows {
         let id: String = r.try_get("id")?;
         let status: String = r.try_get("status")?;
-        let attempts: Vec<(i64, i64, i64, Option<i64>, Option<String>)> = sqlx::query_as(
+        let attempts: Vec<AttemptRow> = sqlx::query_as(
             "SELECT attempt, started_at, latency_ms, http_status, error FROM notification_attempts \
              WHERE notification_id = $1 ORDER BY attempt",
         )

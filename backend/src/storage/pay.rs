@@ -380,3 +380,122 @@ pub async fn pin_succeeded<'e, E: Executor<'e, Database = Any>>(ex: E, user_id: 
         .await
         .map(|_| ())
 }
+
+/// Undoes a claim inside the same transaction (the debit that followed it failed).
+pub async fn unclaim_payment<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &str,
+    restricted_open_id: Option<&str>,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE orders SET status = 'pending', paid_at = NULL, payer_user_id = NULL, payer_open_id = $2, \
+         updated_at = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(restricted_open_id)
+    .bind(now)
+    .execute(ex)
+    .await
+    .map(|_| ())
+}
+
+/// Both sides of one payment in the journal: the user's debit and the merchant's credit.
+#[derive(Debug, Clone)]
+pub struct Posting {
+    pub user_entry: String,
+    pub merchant_entry: String,
+    pub user_id: String,
+    pub app_id: String,
+    pub asset: String,
+    pub amount: i64,
+    pub order_id: String,
+    pub now: i64,
+}
+
+/// A notification to put in the outbox (owned, for multi-row inserts).
+#[derive(Debug, Clone)]
+pub struct NewNote {
+    pub id: String,
+    pub order_id: String,
+    pub app_id: String,
+    pub event_type: String,
+    pub url: String,
+    pub payload: String,
+    pub now: i64,
+}
+
+/// `($1, $2, …), ($k+1, …)` for `rows` rows of `cols` parameters.
+fn placeholders(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let p: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            format!("({})", p.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+const ROWS_PER_INSERT: usize = 64;
+
+/// Journal entries of many payments, a few multi-row statements.
+pub async fn insert_postings(conn: &mut sqlx::AnyConnection, ps: &[Posting]) -> sqlx::Result<()> {
+    for chunk in ps.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO ledger_entries (id, user_id, asset, delta, kind, reference, created_at) VALUES {}",
+            placeholders(chunk.len(), 7)
+        );
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q.bind(&p.user_entry).bind(&p.user_id).bind(&p.asset).bind(-p.amount).bind("payment");
+            q = q.bind(&p.order_id).bind(p.now);
+        }
+        q.execute(&mut *conn).await?;
+        let sql = format!(
+            "INSERT INTO merchant_entries (id, app_id, asset, delta, kind, reference, created_at) VALUES {}",
+            placeholders(chunk.len(), 7)
+        );
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q.bind(&p.merchant_entry).bind(&p.app_id).bind(&p.asset).bind(p.amount).bind("payment");
+            q = q.bind(&p.order_id).bind(p.now);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Outbox rows of many payments, multi-row statements.
+pub async fn insert_notes(conn: &mut sqlx::AnyConnection, ns: &[NewNote]) -> sqlx::Result<()> {
+    for chunk in ns.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let b = r * 7;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 7,
+                    b + 7
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO notifications (id, order_id, app_id, event_type, url, payload, status, attempts, \
+             created_at, next_attempt_at, updated_at) VALUES {}",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for n in chunk {
+            q = q.bind(&n.id).bind(&n.order_id).bind(&n.app_id).bind(&n.event_type).bind(&n.url);
+            q = q.bind(&n.payload).bind(n.now);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}

@@ -187,7 +187,7 @@ async fn pay_with_pin_in_chromium_redirects_and_notifies() {
     // 5. A wrong PIN: refused with the tries left, the pad starts empty again, nothing paid.
     tap_pin(&b, WRONG_PIN).await;
     wait_for(&b, "#pay-confirm:not([disabled])").await.click().await.expect("confirm wrong PIN");
-    b.wait_text("#pay-error", |t| t.contains("wrong payment PIN") && t.contains("4 tries left"), WAIT).await;
+    b.wait_text("#pay-error", |t| t.contains("Wrong payment PIN") && t.contains("4 tries left"), WAIT).await;
     wait_count(&b, "#pin-dots span.dot.filled", 0).await;
     assert!(wait_for(&b, "#pay-confirm").await.attr("disabled").await.expect("attr").is_some());
     b.screenshot("pay-4-wrong-pin").await;

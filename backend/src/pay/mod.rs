@@ -37,22 +37,22 @@ pub enum PayError {
     /// The order's state does not allow this (U0304).
     #[error("{0}")]
     BadState(String),
-    #[error("wrong payment PIN; {0} tries left before it locks for 15 minutes")]
+    #[error("Wrong payment PIN: {0} tries left before it locks for 15 minutes.")]
     WrongPin(i64),
     /// Locked until this unix-ms time.
-    #[error("payment PIN locked after 5 wrong tries; try again later")]
+    #[error("Payment PIN locked after 5 wrong tries. Try again in 15 minutes.")]
     PinLocked(i64),
-    #[error("set a payment PIN on the account page first")]
+    #[error("Set a payment PIN on the account page first.")]
     PinNotSet,
-    #[error("insufficient balance: top up and try again (the order stays open)")]
+    #[error("Insufficient balance. Top up and try again; the order stays open.")]
     Insufficient,
-    #[error("this order has expired; go back to the app and order again")]
+    #[error("This order has expired. Go back to the app and order again.")]
     Expired,
-    #[error("this order can no longer be paid ({0})")]
+    #[error("This order can no longer be paid ({0}).")]
     OrderFailed(String),
-    #[error("this order is for another account")]
+    #[error("This order is for another account.")]
     NotPayer,
-    #[error("this account cannot make payments (trading is frozen)")]
+    #[error("This account cannot make payments (trading is frozen).")]
     Frozen,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

@@ -215,24 +215,7 @@ async fn concurrent_confirmations_of_one_order_charge_once() {
     let s = setup(&app, "100.00").await;
     let o = new_order(&app, &s.partner, &order("T-twice", "10.00")).await;
     let id = o["order_id"].as_str().expect("id").to_owned();
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let (http, base, cookie, csrf, id) =
-            (app.http.clone(), app.base.clone(), s.h5.cookie.clone(), s.h5.csrf.clone(), id.clone());
-        tasks.push(tokio::spawn(async move {
-            let r = http
-                .post(format!("{base}/api/h5/pay/{id}/confirm"))
-                .header("cookie", format!("og_session={cookie}"))
-                .header("x-csrf-token", csrf)
-                .json(&json!({"pin": PIN}))
-                .send()
-                .await
-                .expect("confirm");
-            let status = r.status().as_u16();
-            let v: Value = r.json().await.expect("json");
-            (status, v)
-        }));
-    }
+    let tasks: Vec<_> = (0..8).map(|_| confirm_spawned(&app, &s.h5, &id)).collect();
     let mut paid = 0;
     for t in tasks {
         let (status, v) = t.await.expect("task");
@@ -256,24 +239,7 @@ async fn two_hundred_orders_against_one_balance_never_overdraw() {
     for i in 0..200 {
         ids.push(new_order(&app, &s.partner, &order(&format!("T-many-{i}"), "10.00")).await["order_id"].clone());
     }
-    let mut tasks = Vec::new();
-    for id in ids {
-        let (http, base, cookie, csrf) = (app.http.clone(), app.base.clone(), s.h5.cookie.clone(), s.h5.csrf.clone());
-        let id = id.as_str().expect("id").to_owned();
-        tasks.push(tokio::spawn(async move {
-            let r = http
-                .post(format!("{base}/api/h5/pay/{id}/confirm"))
-                .header("cookie", format!("og_session={cookie}"))
-                .header("x-csrf-token", csrf)
-                .json(&json!({"pin": PIN}))
-                .send()
-                .await
-                .expect("confirm");
-            let status = r.status().as_u16();
-            let v: Value = r.json().await.expect("json");
-            (status, v)
-        }));
-    }
+    let tasks: Vec<_> = ids.iter().map(|id| confirm_spawned(&app, &s.h5, id.as_str().expect("id"))).collect();
     let (mut paid, mut short) = (0, 0);
     for t in tasks {
         match t.await.expect("task") {

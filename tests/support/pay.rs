@@ -103,6 +103,16 @@ pub async fn confirm(app: &TestApp, h5: &H5, order_id: &str, pin: &str) -> (u16,
     post_json(app, h5, &format!("/api/h5/pay/{order_id}/confirm"), &json!({"pin": pin})).await
 }
 
+/// A confirmation sent from a spawned task (for concurrency tests): (status, body).
+pub fn confirm_spawned(app: &TestApp, h5: &H5, order_id: &str) -> tokio::task::JoinHandle<(u16, Value)> {
+    let rb = h5.post(app, &format!("/api/h5/pay/{order_id}/confirm"), &json!({"pin": PIN}));
+    tokio::spawn(async move {
+        let r = rb.send().await.expect("confirm");
+        let status = r.status().as_u16();
+        (status, r.json().await.expect("json"))
+    })
+}
+
 /// A user's balance of `asset` in minor units, straight from the database.
 pub async fn balance(app: &TestApp, user_id: &str, asset: &str) -> i64 {
     opengate::storage::pay::user_balance(&app.state.db.pool, user_id, asset).await.expect("balance")

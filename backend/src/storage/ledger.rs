@@ -26,6 +26,20 @@ pub async fn currency_decimals<'e, E: Executor<'e, Database = Any>>(ex: E, code:
     Ok(row.map(|r| r.0))
 }
 
+/// Runs one balance statement whose parameters are `(owner, asset, amount, now)`;
+/// true when it changed a row (its guard held).
+pub(crate) async fn change<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    sql: &'static str,
+    owner: &str,
+    asset: &str,
+    amount: i64,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let r = sqlx::query(sql).bind(owner).bind(asset).bind(amount).bind(now).execute(ex).await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Adds `amount` (> 0) to the balance; false when the balance would overflow.
 pub async fn add_to_balance<'e, E: Executor<'e, Database = Any>>(
     ex: E,
@@ -34,18 +48,10 @@ pub async fn add_to_balance<'e, E: Executor<'e, Database = Any>>(
     amount: i64,
     now: i64,
 ) -> sqlx::Result<bool> {
-    let r = sqlx::query(
-        "INSERT INTO balances (user_id, asset, amount, updated_at) VALUES ($1, $2, $3, $4) \
+    const SQL: &str = "INSERT INTO balances (user_id, asset, amount, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (user_id, asset) DO UPDATE SET amount = balances.amount + excluded.amount, \
-         updated_at = excluded.updated_at WHERE balances.amount <= 9223372036854775807 - excluded.amount",
-    )
-    .bind(user_id)
-    .bind(asset)
-    .bind(amount)
-    .bind(now)
-    .execute(ex)
-    .await?;
-    Ok(r.rows_affected() == 1)
+         updated_at = excluded.updated_at WHERE balances.amount <= 9223372036854775807 - excluded.amount";
+    change(ex, SQL, user_id, asset, amount, now).await
 }
 
 pub struct Entry<'a> {

@@ -230,17 +230,9 @@ pub async fn debit_user<'e, E: Executor<'e, Database = Any>>(
     amount: i64,
     now: i64,
 ) -> sqlx::Result<bool> {
-    let r = sqlx::query(
-        "UPDATE balances SET amount = amount - $3, updated_at = $4 \
-         WHERE user_id = $1 AND asset = $2 AND amount >= $3",
-    )
-    .bind(user_id)
-    .bind(asset)
-    .bind(amount)
-    .bind(now)
-    .execute(ex)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    const SQL: &str = "UPDATE balances SET amount = amount - $3, updated_at = $4 \
+         WHERE user_id = $1 AND asset = $2 AND amount >= $3";
+    super::ledger::change(ex, SQL, user_id, asset, amount, now).await
 }
 
 /// Adds `amount` to a merchant account; false when it would overflow.
@@ -251,18 +243,10 @@ pub async fn credit_merchant<'e, E: Executor<'e, Database = Any>>(
     amount: i64,
     now: i64,
 ) -> sqlx::Result<bool> {
-    let r = sqlx::query(
-        "INSERT INTO merchant_balances (app_id, asset, amount, updated_at) VALUES ($1, $2, $3, $4) \
+    const SQL: &str = "INSERT INTO merchant_balances (app_id, asset, amount, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (app_id, asset) DO UPDATE SET amount = merchant_balances.amount + excluded.amount, \
-         updated_at = excluded.updated_at WHERE merchant_balances.amount <= 9223372036854775807 - excluded.amount",
-    )
-    .bind(app_id)
-    .bind(asset)
-    .bind(amount)
-    .bind(now)
-    .execute(ex)
-    .await?;
-    Ok(r.rows_affected() == 1)
+         updated_at = excluded.updated_at WHERE merchant_balances.amount <= 9223372036854775807 - excluded.amount";
+    super::ledger::change(ex, SQL, app_id, asset, amount, now).await
 }
 
 pub async fn insert_merchant_entry<'e, E: Executor<'e, Database = Any>>(

@@ -575,3 +575,48 @@ async fn internal_addresses_are_refused_unless_allowed() {
     }
     assert_eq!(rx.count(), 0, "nothing reached the internal receiver");
 }
+
+#[tokio::test]
+async fn during_a_secret_rotation_both_secrets_sign_and_redirects_are_not_followed() {
+    let app = spawn_app().await;
+    let s = setup(&app, "10.00").await;
+    let rx = Receiver::start().await;
+    rx.script(&[Answer::Redirect]);
+    let old = s.partner.notify_secret.clone();
+    let new = opengate::admin::rotate_notify_secret(&app.state, &s.partner.app_id).await.expect("rotate");
+    let mut body = order("T-rot", "1.00");
+    body["notify_url"] = json!(rx.url());
+    let o = new_order(&app, &s.partner, &body).await;
+    let id = o["order_id"].as_str().expect("id").to_owned();
+    confirm(&app, &s.h5, &id, PIN).await;
+    // First answer: 302 to /moved. Not followed; a failure, retried at the next grid point.
+    let first = rx.wait_for(1, Duration::from_secs(10)).await[0].clone();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(rx.count(), 1, "the redirect was not followed");
+    let log = opengate::admin::order_deliveries(&app.state, &id).await.expect("log");
+    assert_eq!(log[0].attempts[0].http_status, Some(302));
+    assert_eq!(log[0].status, "pending");
+    // Two signatures, one per secret; each secret verifies the delivery on its own.
+    assert_eq!(first.header("webhook-signature").split(' ').count(), 2, "{}", first.header("webhook-signature"));
+    verify_with_reference_library(&first, &old);
+    verify_with_reference_library(&first, &new);
+    // 24 h later only the new secret signs.
+    app.clock.advance_secs(24 * 3600 + 600);
+    let second = rx.wait_for(2, Duration::from_secs(10)).await[1].clone();
+    assert_eq!(second.path, "/notify");
+    assert_eq!(second.header("webhook-id"), first.header("webhook-id"));
+    let ts: i64 = second.header("webhook-timestamp").parse().expect("ts");
+    assert_eq!(second.header("webhook-signature").split(' ').count(), 1);
+    let verify = |secret: &str| {
+        opengate_shared::webhook::verify(
+            secret,
+            &second.header("webhook-id"),
+            ts,
+            &second.header("webhook-signature"),
+            &second.body,
+            app.clock.now_secs(),
+        )
+    };
+    verify(&new).expect("the new secret signs");
+    assert!(verify(&old).is_err(), "the old secret no longer signs after 24 h");
+}

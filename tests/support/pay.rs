@@ -130,11 +130,15 @@ pub enum Answer {
     Slow(Duration),
     /// Never answer while the test runs.
     Hang,
+    /// `302 Found` to the receiver's own `/moved` (which records what reaches it).
+    Redirect,
 }
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// `/notify`, or `/moved` when a redirect was followed.
+    pub path: String,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
     pub at: std::time::Instant,
@@ -170,7 +174,10 @@ impl Receiver {
         let inner = Arc::new(Mutex::new(Inner::default()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
         let addr = listener.local_addr().expect("addr");
-        let router = Router::new().route("/notify", post(receive)).with_state(inner.clone());
+        let router = Router::new()
+            .route("/notify", post(receive))
+            .route("/moved", post(receive).get(receive))
+            .with_state(inner.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
@@ -213,23 +220,35 @@ impl Receiver {
     }
 }
 
-async fn receive(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, body: axum::body::Bytes) -> StatusCode {
+async fn receive(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let answer = {
         let mut i = inner.lock().expect("lock");
-        i.got.push(Received { headers, body: body.to_vec(), at: std::time::Instant::now() });
+        i.got.push(Received {
+            path: uri.path().to_owned(),
+            headers,
+            body: body.to_vec(),
+            at: std::time::Instant::now(),
+        });
         let fallback = i.fallback.unwrap_or(Answer::Status(200));
         i.script.pop_front().unwrap_or(fallback)
     };
     match answer {
-        Answer::Status(s) => StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        Answer::Status(s) => StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR).into_response(),
         Answer::Slow(d) => {
             tokio::time::sleep(d).await;
-            StatusCode::OK
+            StatusCode::OK.into_response()
         }
         Answer::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
-            StatusCode::OK
+            StatusCode::OK.into_response()
         }
+        Answer::Redirect => (StatusCode::FOUND, [(axum::http::header::LOCATION, "/moved")]).into_response(),
     }
 }
 

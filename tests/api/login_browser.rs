@@ -35,9 +35,7 @@ async fn partner_callback() -> (String, mpsc::UnboundedReceiver<String>) {
 }
 
 async fn wait_for(b: &browser::Browser, css: &str) -> fantoccini::elements::Element {
-    b.client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| {
-        panic!("element {css} never appeared: {e}");
-    })
+    b.element(css, Duration::from_secs(20)).await
 }
 
 #[tokio::test]

@@ -48,9 +48,7 @@ async fn partner_return() -> (String, mpsc::UnboundedReceiver<String>) {
 }
 
 async fn wait_for(b: &browser::Browser, css: &str) -> Element {
-    b.client.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| {
-        panic!("element {css} never appeared: {e}");
-    })
+    b.element(css, WAIT).await
 }
 
 /// Waits until exactly `n` elements match `css`.

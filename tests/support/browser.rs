@@ -88,6 +88,23 @@ pub async fn start(width: u32, height: u32) -> Option<Browser> {
 }
 
 impl Browser {
+    /// Waits for an element. A page that navigates while we look (a client-side
+    /// redirect) makes WebDriver answer "aborted by navigation": that is retried,
+    /// like "not found yet", until `timeout`.
+    pub async fn element(&self, css: &str, timeout: Duration) -> fantoccini::elements::Element {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let last = match self.client.find(fantoccini::Locator::Css(css)).await {
+                Ok(el) => return el,
+                Err(e) => e.to_string(),
+            };
+            if std::time::Instant::now() > deadline {
+                panic!("element {css} never appeared within {timeout:?}: {last}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until the element's text satisfies `pred`, returning the text.
     pub async fn wait_text(&self, css: &str, pred: impl Fn(&str) -> bool, timeout: Duration) -> String {
         let deadline = std::time::Instant::now() + timeout;

@@ -228,7 +228,7 @@ fn main() {
                 payload: r#"{"bench":true}"#,
                 now,
             };
-            opengate::storage::notify::insert(&mut *w.tx, &n).await.expect("insert");
+            opengate::storage::notify::insert(&mut w.tx, &n).await.expect("insert");
         }
         w.commit().await.expect("commit");
         let insert_ms = t.elapsed().as_millis();
@@ -303,7 +303,7 @@ fn main() {
                 payload: r#"{"bench":true}"#,
                 now,
             };
-            opengate::storage::notify::insert(&mut *w.tx, &n).await.expect("insert");
+            opengate::storage::notify::insert(&mut w.tx, &n).await.expect("insert");
         }
         w.commit().await.expect("commit");
         app.state.notifier.wake();

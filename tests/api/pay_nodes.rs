@@ -178,7 +178,7 @@ async fn two_backend_processes_deliver_each_notification_once() {
     for i in 0..n {
         let id = format!("evt_nodes{i}");
         opengate::storage::notify::insert(
-            &mut *w.tx,
+            &mut w.tx,
             &opengate::storage::notify::NewNotification {
                 id: &id,
                 order_id: &order_id,

@@ -2,7 +2,7 @@
 //! and `next_attempt_at <= now`; the due index holds pending rows only, so polling
 //! touches due rows whatever the number of future retries.
 
-use sqlx::{Any, Executor, Row};
+use sqlx::Row;
 
 use super::DbKind;
 
@@ -16,21 +16,18 @@ pub struct NewNotification<'a> {
     pub now: i64,
 }
 
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(ex: E, n: &NewNotification<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO notifications (id, order_id, app_id, event_type, url, payload, status, attempts, created_at, \
-         next_attempt_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7)",
-    )
-    .bind(n.id)
-    .bind(n.order_id)
-    .bind(n.app_id)
-    .bind(n.event_type)
-    .bind(n.url)
-    .bind(n.payload)
-    .bind(n.now)
-    .execute(ex)
-    .await
-    .map(|_| ())
+/// One outbox row (the multi-row statement of `pay::insert_notes`, with one row).
+pub async fn insert(conn: &mut sqlx::AnyConnection, n: &NewNotification<'_>) -> sqlx::Result<()> {
+    let note = super::pay::NewNote {
+        id: n.id.to_owned(),
+        order_id: n.order_id.to_owned(),
+        app_id: n.app_id.to_owned(),
+        event_type: n.event_type.to_owned(),
+        url: n.url.to_owned(),
+        payload: n.payload.to_owned(),
+        now: n.now,
+    };
+    super::pay::insert_notes(conn, std::slice::from_ref(&note)).await
 }
 
 /// A claimed delivery.

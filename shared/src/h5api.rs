@@ -112,6 +112,19 @@ pub struct H5Error {
     pub error: String,
     /// English text for logs and as a fallback on screen.
     pub message: String,
+    /// `wrong_pin`: how many tries are left before the PIN locks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tries_left: Option<u32>,
+    /// `locked` and `pin_locked`: when (unix seconds) the user may try again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<i64>,
+}
+
+impl H5Error {
+    /// An error with only a code and a message.
+    pub fn new(error: impl Into<String>, message: impl Into<String>) -> H5Error {
+        H5Error { error: error.into(), message: message.into(), tries_left: None, retry_at: None }
+    }
 }
 
 // ---------------------------------------------------------------------------------

@@ -551,6 +551,7 @@ async fn h5_login_rotates_the_session_and_locks_after_repeated_failures() {
     let (status, body) = other.login(&app, &s.mobile, "wrong password!").await;
     assert_eq!(status, 429, "{body}");
     assert_eq!(body["error"], "locked");
+    assert!(body["retry_at"].as_i64().expect("retry_at") > app.clock.now_ms() / 1000, "{body}");
     // Even the right password is refused while locked…
     let (status, _) = other.login(&app, &s.mobile, opengate_e2e::login::PASSWORD).await;
     assert_eq!(status, 429);

@@ -286,6 +286,7 @@ async fn pin_rules_lock_after_five_wrong_tries() {
         let (status, v) = confirm(&app, &s.h5, &id, "000000").await;
         assert_eq!((status, v["error"].as_str()), (400, Some("wrong_pin")), "{v}");
         assert!(v["message"].as_str().unwrap_or_default().contains(&format!("{left} tries left")), "{v}");
+        assert_eq!(v["tries_left"], left, "{v}");
     }
     let resp =
         s.h5.post(&app, &format!("/api/h5/pay/{id}/confirm"), &json!({"pin": "000000"})).send().await.expect("c");
@@ -295,6 +296,8 @@ async fn pin_rules_lock_after_five_wrong_tries() {
     // Locked: even the right PIN is refused, and nothing is charged.
     let (status, v) = confirm(&app, &s.h5, &id, PIN).await;
     assert_eq!((status, v["error"].as_str()), (429, Some("pin_locked")));
+    let until = app.clock.now_ms() / 1000 + 900;
+    assert!((until - 10..=until).contains(&v["retry_at"].as_i64().expect("retry_at")), "{v}");
     assert_eq!(balance(&app, &s.user_id, "OGC").await, 10_000);
     let (_, view) = get_json(&app, &s.h5, &format!("/api/h5/pay/{id}")).await;
     assert!(view["pin_locked_until"].is_i64());

@@ -35,11 +35,25 @@ pub struct H5ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    tries_left: Option<u32>,
+    retry_at: Option<i64>,
 }
 
 impl H5ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> H5ApiError {
-        H5ApiError { status, code, message: message.into() }
+        H5ApiError { status, code, message: message.into(), tries_left: None, retry_at: None }
+    }
+
+    /// Adds how many tries are left (`wrong_pin`).
+    pub(crate) fn with_tries_left(mut self, n: u32) -> H5ApiError {
+        self.tries_left = Some(n);
+        self
+    }
+
+    /// Adds when (unix ms) the user may try again (`retry_at`, unix seconds).
+    pub(crate) fn with_retry_at(mut self, until_ms: i64) -> H5ApiError {
+        self.retry_at = Some(until_ms.div_euclid(1000));
+        self
     }
 
     pub(crate) fn login_required() -> H5ApiError {
@@ -89,7 +103,12 @@ impl From<sqlx::Error> for H5ApiError {
 
 impl IntoResponse for H5ApiError {
     fn into_response(self) -> Response {
-        let body = H5Error { error: self.code.to_owned(), message: self.message };
+        let body = H5Error {
+            error: self.code.to_owned(),
+            message: self.message,
+            tries_left: self.tries_left,
+            retry_at: self.retry_at,
+        };
         (self.status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
     }
 }
@@ -185,6 +204,7 @@ async fn login(State(st): State<AppState>, req: Request) -> H5Result<Response> {
                 "locked",
                 format!("too many failed logins; try again in {mins} minutes"),
             )
+            .with_retry_at(until)
             .into_response();
             if let Ok(v) = HeaderValue::from_str(&(mins * 60).to_string()) {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);

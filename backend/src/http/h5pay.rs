@@ -47,7 +47,13 @@ fn h5_error(st: &AppState, e: PayError) -> Response {
                 .into_response();
         }
     };
-    let mut resp = H5ApiError::new(status, code, msg).into_response();
+    let mut err = H5ApiError::new(status, code, msg);
+    match e {
+        PayError::WrongPin(left) => err = err.with_tries_left(u32::try_from(left).unwrap_or(0)),
+        PayError::PinLocked(until) => err = err.with_retry_at(until),
+        _ => {}
+    }
+    let mut resp = err.into_response();
     if let PayError::PinLocked(until) = e {
         let secs = ((until - st.clock.now_ms()) / 1000).max(1);
         if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {

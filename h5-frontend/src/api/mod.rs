@@ -23,7 +23,7 @@ pub enum Method<'a> {
 }
 
 fn network_error(detail: impl std::fmt::Display) -> H5Error {
-    H5Error { error: NETWORK_ERROR.to_owned(), message: format!("Cannot reach OpenGate ({detail}).") }
+    H5Error::new(NETWORK_ERROR, format!("Cannot reach OpenGate ({detail})."))
 }
 
 /// The one request helper: JSON in, JSON out. A non-2xx answer becomes the
@@ -45,17 +45,17 @@ where
     let resp = sent.map_err(network_error)?;
     let status = resp.status();
     if resp.ok() {
-        return resp.json::<T>().await.map_err(|e| H5Error {
-            error: "bad_response".to_owned(),
-            message: format!("Unexpected answer from OpenGate ({e})."),
-        });
+        return resp
+            .json::<T>()
+            .await
+            .map_err(|e| H5Error::new("bad_response", format!("Unexpected answer from OpenGate ({e}).")));
     }
     match resp.json::<H5Error>().await {
         Ok(err) => Err(err),
-        Err(_) => Err(H5Error {
-            error: format!("http_{status}"),
-            message: format!("OpenGate answered with HTTP status {status}. Please try again."),
-        }),
+        Err(_) => Err(H5Error::new(
+            format!("http_{status}"),
+            format!("OpenGate answered with HTTP status {status}. Please try again."),
+        )),
     }
 }
 

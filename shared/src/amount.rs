@@ -61,6 +61,38 @@ pub fn format_amount(minor: i64, decimals: u32) -> String {
     format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = decimals as usize)
 }
 
+/// Inserts `,` every three digits in the integer part of a decimal string, for the
+/// eye only (`"1234567.50"` → `"1,234,567.50"`, `"-1234"` → `"-1,234"`). The digits are
+/// never parsed, so the amount stays exact; a string that is not `-?digits(.digits)?`
+/// comes back unchanged.
+pub fn group_digits(amount: &str) -> String {
+    let (sign, rest) = match amount.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", amount),
+    };
+    let (int, frac) = match rest.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (rest, None),
+    };
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || frac.is_some_and(|f| !digits(f)) {
+        return amount.to_owned();
+    }
+    let mut out = String::with_capacity(amount.len() + int.len() / 3);
+    out.push_str(sign);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +121,21 @@ mod tests {
         assert_eq!(format_amount(7, 0), "7");
         assert_eq!(format_amount(-5, 3), "-0.005");
         assert_eq!(format_amount(i64::MAX, 8), "92233720368.54775807");
+    }
+
+    #[test]
+    fn groups_integer_digits_by_three() {
+        assert_eq!(group_digits("1234567.50"), "1,234,567.50");
+        assert_eq!(group_digits("-1234"), "-1,234");
+        assert_eq!(group_digits("12.5"), "12.5");
+        assert_eq!(group_digits("999"), "999");
+        assert_eq!(group_digits("1000"), "1,000");
+        assert_eq!(group_digits("100000.123456"), "100,000.123456");
+        assert_eq!(group_digits("0.01"), "0.01");
+        assert_eq!(group_digits("92233720368.54775807"), "92,233,720,368.54775807");
+        // Not a plain decimal: shown as it came.
+        for odd in ["", "-", "1,000", "abc", "1.", ".5", "1e9", "--1", "1.2.3"] {
+            assert_eq!(group_digits(odd), odd);
+        }
     }
 }

@@ -343,6 +343,14 @@ pub async fn add_return_host(st: &AppState, app_id: &str, host: &str) -> Result<
     Ok(())
 }
 
+pub async fn remove_return_host(st: &AppState, app_id: &str, host: &str) -> Result<()> {
+    let host = host.trim().to_ascii_lowercase();
+    if !apps::remove_url(&st.db.pool, UrlList::ReturnHosts, app_id, &host).await? {
+        return Err(AdminError::NotFound(format!("app {app_id} has no return host {host}")));
+    }
+    Ok(())
+}
+
 /// New notify secret; the previous one keeps signing for 24 h (SPEC §3).
 pub async fn rotate_notify_secret(st: &AppState, app_id: &str) -> Result<String> {
     let app = require_app(st, app_id).await?;

@@ -3,6 +3,7 @@
 //! I/O, so the same code computes a signature on a partner's server and on ours.
 
 pub mod amount;
+pub mod console;
 pub mod error;
 pub mod h5api;
 pub mod ids;

@@ -2,6 +2,7 @@
 //! (SQLite, or PostgreSQL with OPENGATE_TEST_DB=postgres) and talks HTTP to it.
 
 mod admin;
+mod console;
 mod h5;
 mod login;
 mod login_browser;

@@ -16,6 +16,7 @@ use rand::Rng;
 
 pub mod bench;
 pub mod browser;
+pub mod console;
 pub mod login;
 pub mod pay;
 
@@ -183,12 +184,19 @@ pub struct Partner {
 }
 
 pub async fn create_partner(app: &TestApp) -> Partner {
-    let st = &app.state;
     let admin_email = format!("{}@example.com", unique("admin"));
-    opengate::admin::create_user(st, None, Some(&admin_email), None, "Partner admin").await.expect("admin user");
+    opengate::admin::create_user(&app.state, None, Some(&admin_email), None, "Partner admin")
+        .await
+        .expect("admin user");
+    create_partner_for(app, &admin_email).await
+}
+
+/// A new company and app administered by the existing user `admin_email`, with one key.
+pub async fn create_partner_for(app: &TestApp, admin_email: &str) -> Partner {
+    let st = &app.state;
     let company_id = unique("co");
     let app_id = unique("app");
-    let created = opengate::admin::create_app(st, &company_id, &app_id, "Test App", &admin_email).await.expect("app");
+    let created = opengate::admin::create_app(st, &company_id, &app_id, "Test App", admin_email).await.expect("app");
     let key = opengate::admin::create_key(st, &app_id).await.expect("key");
     Partner {
         app_id,

@@ -1,6 +1,7 @@
 //! HTTP routes. Each module exports `router()`; [`app`] merges them and wraps them
 //! in the layers every request goes through.
 
+pub mod console;
 pub mod error;
 pub mod h5;
 pub mod h5api;
@@ -34,6 +35,7 @@ pub fn app(state: AppState) -> Router {
         .merge(oauth::router())
         .merge(h5api::router())
         .merge(h5pay::router())
+        .merge(console::router())
         .merge(open_pay::router())
         .route_layer(from_fn(telemetry::mark_route))
         .merge(h5)

@@ -2,6 +2,7 @@
 //! SQLite and PostgreSQL through sqlx's `Any` driver (ADR 0001).
 
 pub mod apps;
+pub mod console;
 pub mod keys;
 pub mod ledger;
 pub mod nonces;

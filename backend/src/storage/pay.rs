@@ -86,11 +86,11 @@ pub struct OrderRow {
     pub paid_at: Option<i64>,
 }
 
-const ORDER_COLS: &str = "id, app_id, trade_no, attempt, status, fail_reason, amount, currency, price_decimals, \
+pub(crate) const ORDER_COLS: &str = "id, app_id, trade_no, attempt, status, fail_reason, amount, currency, price_decimals, \
      settle_amount, settle_currency, settle_decimals, rate, subject, return_url, notify_url, payer_open_id, expire_seconds, request_hash, \
      payer_user_id, created_at, expires_at, paid_at";
 
-fn order_row(r: &sqlx::any::AnyRow) -> sqlx::Result<OrderRow> {
+pub(crate) fn order_row(r: &sqlx::any::AnyRow) -> sqlx::Result<OrderRow> {
     Ok(OrderRow {
         id: r.try_get("id")?,
         app_id: r.try_get("app_id")?,

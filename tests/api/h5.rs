@@ -25,3 +25,94 @@ async fn root_redirects_to_h5() {
     assert_eq!(r.status(), 307);
     assert_eq!(r.headers()["location"], "/h5/");
 }
+
+/// The inline `<script>` bodies of a page (the ones the policy must allow by hash).
+fn inline_script_hashes(html: &str) -> Vec<String> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    html.split("<script")
+        .skip(1)
+        .filter_map(|part| {
+            let (tag, rest) = part.split_once('>')?;
+            let (body, _) = rest.split_once("</script>")?;
+            (!tag.contains("src="))
+                .then(|| base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(body.as_bytes())))
+        })
+        .collect()
+}
+
+/// Every `/h5/…` file a page links to (script, style, preload).
+fn linked_assets(html: &str) -> Vec<String> {
+    let mut out: Vec<String> = html
+        .split(['"', '\''])
+        .filter(|s| s.starts_with("/h5/") && s.rsplit('/').next().is_some_and(|n| n.contains('.')))
+        .map(str::to_owned)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[tokio::test]
+async fn h5_answers_carry_security_headers_and_the_bundle_holds_no_secret() {
+    if !browser::dist_built() {
+        return;
+    }
+    let app = spawn_app().await;
+    let partner = opengate_e2e::create_partner(&app).await;
+    let mut bodies: Vec<(String, Vec<u8>)> = Vec::new();
+    for path in ["/h5/", "/h5/login?next=%2Fh5%2Fapps", "/h5/pay/ord_123", "/h5/authorize?request=x", "/h5/console"] {
+        let r = app.http.get(app.url(path)).send().await.expect("get");
+        assert_eq!(r.status(), 200, "{path}");
+        let h = r.headers().clone();
+        let csp = h["content-security-policy"].to_str().expect("ascii").to_owned();
+        for part in [
+            "default-src 'none'",
+            "script-src 'self' 'wasm-unsafe-eval' 'sha256-",
+            "style-src 'self';",
+            "connect-src 'self';",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+        ] {
+            assert!(csp.contains(part), "{path}: CSP lacks {part:?}: {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"), "{csp}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        assert_eq!(h["cross-origin-opener-policy"], "same-origin");
+        assert_eq!(h["cache-control"], "no-cache", "pages are revalidated");
+        assert!(h.get("strict-transport-security").is_none(), "plain http test server");
+        let html = r.text().await.expect("html");
+        let hashes = inline_script_hashes(&html);
+        assert!(!hashes.is_empty(), "Trunk's loader is an inline module script");
+        for hash in hashes {
+            assert!(csp.contains(&format!("'sha256-{hash}'")), "{path}: inline script not allowed by the CSP");
+        }
+        for asset in linked_assets(&html) {
+            let r = app.http.get(app.url(&asset)).send().await.expect("asset");
+            assert_eq!(r.status(), 200, "{asset}");
+            assert_eq!(r.headers()["x-content-type-options"], "nosniff", "{asset}");
+            assert_eq!(r.headers()["cache-control"], "public, max-age=31536000, immutable", "{asset}");
+            bodies.push((asset, r.bytes().await.expect("bytes").to_vec()));
+        }
+        bodies.push((path.to_owned(), html.into_bytes()));
+    }
+    assert!(bodies.iter().any(|(p, _)| p.ends_with(".wasm")), "the wasm was checked");
+    // Also every file of the build as it is on disk.
+    for entry in std::fs::read_dir(opengate_e2e::workspace_dir().join("dist")).expect("dist") {
+        let path = entry.expect("entry").path();
+        bodies.push((path.display().to_string(), std::fs::read(&path).expect("read")));
+    }
+    let secrets = [
+        app.state.config.master_key_str().expect("master key").to_owned(),
+        partner.secret_key.clone(),
+        partner.notify_secret.clone(),
+    ];
+    for (name, body) in &bodies {
+        for secret in &secrets {
+            assert!(!body.windows(secret.len()).any(|w| w == secret.as_bytes()), "{name} contains a configured secret");
+        }
+    }
+}

@@ -36,6 +36,15 @@ fn unavailable(why: &str) -> Option<Browser> {
     None
 }
 
+/// Whether the built H5 (`dist/index.html`) is there; fails under CI when it is not.
+pub fn dist_built() -> bool {
+    if super::workspace_dir().join("dist/index.html").is_file() {
+        return true;
+    }
+    unavailable("the H5 is not built (dist/index.html missing): run `trunk build --release`");
+    false
+}
+
 /// Starts chromedriver and a headless Chromium session (`width`×`height`).
 pub async fn start(width: u32, height: u32) -> Option<Browser> {
     let Some(chromium) = find("CHROME_BIN", "/usr/bin/chromium") else {

@@ -1,25 +1,128 @@
-//! Serves the built H5 app under `/h5/`, with `index.html` for client-side routes.
+//! Serves the built H5 app under `/h5/`, with `index.html` for client-side routes,
+//! and the security headers every `/h5/*` answer carries (ADR 0010):
+//! a strict Content-Security-Policy whose only inline script is allowed by its
+//! SHA-256 (computed from the built `index.html` at start), framing forbidden
+//! (clickjacking on consent and pay pages), no sniffing, no referrer.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::state::AppState;
 
-pub fn router(dir: &Path) -> Router<AppState> {
+pub fn router(dir: &Path, https: bool) -> Router<AppState> {
     let base = Router::new().route("/", get(|| async { Redirect::temporary("/h5/") }));
     let index = dir.join("index.html");
-    if index.is_file() {
+    let html = std::fs::read_to_string(&index).ok();
+    let headers = Arc::new(SecurityHeaders::new(html.as_deref().unwrap_or(""), https));
+    let h5 = if html.is_some() {
         let serve = ServeDir::new(dir).precompressed_gzip().fallback(ServeFile::new(index));
-        base.nest_service("/h5", serve)
+        Router::new().nest_service("/h5", serve)
     } else {
         tracing::warn!(dir = %dir.display(), "the H5 app is not built; /h5/ will explain how to build it");
-        base.route("/h5", get(not_built)).route("/h5/", get(not_built)).route("/h5/{*rest}", get(not_built))
+        Router::new().route("/h5", get(not_built)).route("/h5/", get(not_built)).route("/h5/{*rest}", get(not_built))
+    };
+    base.merge(h5.layer(from_fn_with_state(headers, add_headers)))
+}
+
+/// The headers of every `/h5/*` answer.
+#[derive(Debug, Clone)]
+pub struct SecurityHeaders {
+    fixed: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl SecurityHeaders {
+    pub fn new(index_html: &str, https: bool) -> SecurityHeaders {
+        let mut fixed = vec![
+            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&csp(index_html)).unwrap_or(STRICTEST)),
+            (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+            (
+                HeaderName::from_static("permissions-policy"),
+                HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+            ),
+            (HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
+            (HeaderName::from_static("cross-origin-resource-policy"), HeaderValue::from_static("same-origin")),
+        ];
+        if https {
+            fixed.push((header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000")));
+        }
+        SecurityHeaders { fixed }
     }
+}
+
+/// Used only if the computed policy were not a valid header value: nothing runs.
+const STRICTEST: HeaderValue = HeaderValue::from_static("default-src 'none'");
+
+/// The policy: our own files only; the one inline module script Trunk writes is
+/// allowed by its hash; WebAssembly may be compiled; partner logos are https images.
+pub fn csp(index_html: &str) -> String {
+    let hashes: String = inline_scripts(index_html)
+        .map(|body| {
+            let digest = Sha256::digest(body.as_bytes());
+            format!(" 'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
+        })
+        .collect();
+    format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
+         img-src 'self' data: https:; connect-src 'self'; font-src 'self'; manifest-src 'self'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The bodies of `<script>` elements without `src`, exactly as the browser hashes them.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    let mut rest = html;
+    std::iter::from_fn(move || loop {
+        let start = rest.find("<script")?;
+        let after = &rest[start..];
+        let open_end = after.find('>')?;
+        let tag = &after[..open_end];
+        let body_start = &after[open_end + 1..];
+        let close = body_start.find("</script>")?;
+        let body = &body_start[..close];
+        rest = &body_start[close..];
+        if !tag.contains(" src=") {
+            return Some(body);
+        }
+    })
+}
+
+async fn add_headers(State(h): State<Arc<SecurityHeaders>>, req: Request, next: Next) -> Response {
+    let hashed_asset = is_hashed_asset(req.uri().path());
+    let mut resp = next.run(req).await;
+    let is_html = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let headers = resp.headers_mut();
+    for (k, v) in &h.fixed {
+        headers.insert(k.clone(), v.clone());
+    }
+    // Pages must be revalidated (a new build changes the script names and the policy);
+    // Trunk's file names carry a content hash, so those never change.
+    let cache = if is_html || !hashed_asset { "no-cache" } else { "public, max-age=31536000, immutable" };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    resp
+}
+
+/// `/h5/name-0123456789abcdef.ext` or `…_bg.wasm`: a file name with Trunk's 16-hex hash.
+fn is_hashed_asset(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or("");
+    let stem = name.split('.').next().unwrap_or("");
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-').is_some_and(|(_, h)| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 async fn not_built() -> impl IntoResponse {
@@ -31,4 +134,30 @@ async fn not_built() -> impl IntoResponse {
              in the repository (the README's run command does it), then restart the server.</p>",
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_only_inline_scripts() {
+        let html = "<script type=\"module\">a()</script><script src=\"/x.js\"></script><script>b</script>";
+        let bodies: Vec<&str> = inline_scripts(html).collect();
+        assert_eq!(bodies, vec!["a()", "b"]);
+        // printf 'a()' | openssl dgst -sha256 -binary | base64
+        let want = "script-src 'self' 'wasm-unsafe-eval' 'sha256-qVpDBgj7bpq5hMAcGp3AOc79J3Y1Z4HvySTwKrWDoy4=' \
+                    'sha256-PiPoFgA5WUoziU9lZOGxNIu9egCI1CxKy3PurtWcAJ0=';";
+        assert!(csp(html).contains(want), "{}", csp(html));
+        assert!(csp("").starts_with("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; "));
+    }
+
+    #[test]
+    fn recognises_trunk_hashed_names() {
+        assert!(is_hashed_asset("/h5/h5-frontend-6080d3a75cf6802c_bg.wasm"));
+        assert!(is_hashed_asset("/h5/h5-frontend-6080d3a75cf6802c.js"));
+        assert!(is_hashed_asset("/h5/style-c1dd03a9c64b33c1.css"));
+        assert!(!is_hashed_asset("/h5/pay/ord_123"));
+        assert!(!is_hashed_asset("/h5/"));
+    }
 }

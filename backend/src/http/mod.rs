@@ -27,7 +27,7 @@ use error::ApiError;
 pub fn app(state: AppState) -> Router {
     // Install the metrics recorder before the first request is counted.
     let _ = telemetry::prometheus();
-    let h5 = h5::router(&state.config.h5_dir);
+    let h5 = h5::router(&state.config.h5_dir, state.config.https());
     Router::new()
         .merge(health::router())
         .merge(open::router())

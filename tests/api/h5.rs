@@ -116,3 +116,69 @@ async fn h5_answers_carry_security_headers_and_the_bundle_holds_no_secret() {
         }
     }
 }
+
+/// Issue 5's goal for everything the first load of `/h5/` downloads, gzip-compressed.
+const FIRST_LOAD_BUDGET: usize = 250 * 1000;
+
+/// GET with `Accept-Encoding: gzip`: the bytes on the wire and the decoded body.
+async fn fetch_gzip(app: &opengate_e2e::TestApp, path: &str) -> (usize, Vec<u8>) {
+    use std::io::Read as _;
+    let r = app.http.get(app.url(path)).header("accept-encoding", "gzip").send().await.expect("get");
+    assert_eq!(r.status(), 200, "{path}");
+    assert_eq!(r.headers().get("content-encoding").map(|v| v.as_bytes()), Some(&b"gzip"[..]), "{path} is served gzip");
+    let wire = r.bytes().await.expect("bytes").to_vec();
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(&wire[..]).read_to_end(&mut plain).expect("valid gzip");
+    (wire.len(), plain)
+}
+
+#[tokio::test]
+async fn first_load_fits_the_size_budget_and_renders_fast() {
+    if !browser::dist_built() {
+        return;
+    }
+    let app = spawn_app().await;
+    let (html_size, html) = fetch_gzip(&app, "/h5/").await;
+    let html = String::from_utf8(html).expect("utf-8");
+    let mut lines = vec![format!("{:<48} {:>8} B", "/h5/ (index.html)", html_size)];
+    let mut total = html_size;
+    for asset in linked_assets(&html) {
+        let (size, plain) = fetch_gzip(&app, &asset).await;
+        lines.push(format!("{asset:<48} {size:>8} B gzip ({} B raw)", plain.len()));
+        total += size;
+    }
+    assert!(lines.iter().any(|l| l.contains(".wasm")), "the wasm is part of the first load: {lines:?}");
+    lines.push(format!("{:<48} {total:>8} B gzip (budget {FIRST_LOAD_BUDGET} B)", "total first load"));
+
+    // First render in headless Chromium with a cold cache, over loopback.
+    if let Some(b) = browser::start(390, 844).await {
+        b.client.goto(&app.url("/h5/")).await.expect("navigate");
+        b.wait_text("#status", |t| !t.is_empty(), Duration::from_secs(20)).await;
+        let timing = b
+            .client
+            .execute(
+                "const nav = performance.getEntriesByType('navigation')[0];\
+                 const fcp = performance.getEntriesByName('first-contentful-paint')[0];\
+                 return [fcp ? fcp.startTime : -1, nav.domContentLoadedEventEnd, performance.now()];",
+                vec![],
+            )
+            .await
+            .expect("timing");
+        let ms: Vec<f64> = timing.as_array().expect("array").iter().filter_map(|v| v.as_f64()).collect();
+        lines.push(format!(
+            "first contentful paint {:.0} ms, DOMContentLoaded {:.0} ms, app rendered (seen by the test) ≤ {:.0} ms",
+            ms[0], ms[1], ms[2]
+        ));
+        assert!(ms[0] > 0.0, "Chromium reports a first contentful paint: {timing}");
+        b.close().await;
+    }
+    let report = lines.join("\n");
+    println!("{report}");
+    let dir = opengate_e2e::workspace_dir().join("test-output");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(dir.join("h5-first-load.txt"), format!("{report}\n"));
+    assert!(
+        total <= FIRST_LOAD_BUDGET,
+        "first load is {total} B gzip, over the {FIRST_LOAD_BUDGET} B budget:\n{report}"
+    );
+}

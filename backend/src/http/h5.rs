@@ -25,7 +25,9 @@ pub fn router(dir: &Path, https: bool) -> Router<AppState> {
     let html = std::fs::read_to_string(&index).ok();
     let headers = Arc::new(SecurityHeaders::new(html.as_deref().unwrap_or(""), https));
     let h5 = if html.is_some() {
-        let serve = ServeDir::new(dir).precompressed_gzip().fallback(ServeFile::new(index));
+        precompress(dir);
+        let page = ServeFile::new(index).precompressed_gzip();
+        let serve = ServeDir::new(dir).precompressed_gzip().fallback(page);
         Router::new().nest_service("/h5", serve)
     } else {
         tracing::warn!(dir = %dir.display(), "the H5 app is not built; /h5/ will explain how to build it");
@@ -123,6 +125,38 @@ fn is_hashed_asset(path: &str) -> bool {
     let stem = name.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     stem.rsplit_once('-').is_some_and(|(_, h)| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Writes `name.gz` beside every text or wasm file of the build that lacks a fresh
+/// one, so browsers download the compressed bytes and the server never compresses
+/// per request. Written to a temporary name and renamed: nodes that start together
+/// on one build directory never see half a file.
+fn precompress(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !matches!(ext, "html" | "js" | "wasm" | "css" | "svg" | "json") {
+            continue;
+        }
+        let gz = path.with_extension(format!("{ext}.gz"));
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        if matches!((modified(&path), modified(&gz)), (Some(src), Some(z)) if z >= src) {
+            continue;
+        }
+        if let Err(e) = gzip_file(&path, &gz) {
+            tracing::warn!(file = %path.display(), error = %e, "cannot write a gzip copy; the file is served uncompressed");
+        }
+    }
+}
+
+fn gzip_file(src: &Path, gz: &Path) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let data = std::fs::read(src)?;
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 3), flate2::Compression::best());
+    enc.write_all(&data)?;
+    let tmp = gz.with_extension(format!("tmp{}", rand::random::<u64>()));
+    std::fs::write(&tmp, enc.finish()?)?;
+    std::fs::rename(&tmp, gz)
 }
 
 async fn not_built() -> impl IntoResponse {

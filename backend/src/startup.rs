@@ -110,6 +110,7 @@ pub async fn open_state(config: Config, clock: Clock) -> anyhow::Result<AppState
         key_cache,
         nonces,
         issuer,
+        introspect_cache: Default::default(),
         notifier,
         confirmer,
     })

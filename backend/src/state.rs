@@ -23,4 +23,6 @@ pub struct AppState {
     pub notifier: crate::notify::Notifier,
     /// Group commit of payment confirmations (ADR 0009).
     pub confirmer: crate::pay::confirm_batch::ConfirmWriter,
+    /// Introspection answers valid while the revocation epoch holds (ADR 0011).
+    pub introspect_cache: Arc<crate::login::introspect_cache::IntrospectCache>,
 }

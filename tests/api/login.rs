@@ -598,3 +598,81 @@ async fn unsafe_token_lifetimes_refuse_to_start() {
         assert!(err.contains(needle), "{err}");
     }
 }
+
+/// Introspection answers are cached per node (ADR 0011); every way a token dies
+/// reaches a node that cached it at once, also when it happened on another node.
+#[tokio::test]
+async fn cached_introspection_sees_every_revocation_on_any_node_at_once() {
+    let app = spawn_app().await;
+    let node2 = spawn_second_node(&app).await;
+    let s = setup(&app).await;
+    let introspect = |node: &'static str, at: String| {
+        let (app, node2, p) = (&app, &node2, s.partner.clone());
+        async move {
+            let target = if node == "a" { app } else { node2 };
+            let r = signed_post(target, &p, "/open/v1/oauth/introspect", &json!({"token": at})).await;
+            assert_eq!(r.0, 200, "{:?}", r.1);
+            r.1["data"]["active"].as_bool().expect("active")
+        }
+    };
+    // Cached on node a (asked twice), then killed on node b: node a says inactive at once.
+    let fresh = || tokens(&app, &s, "profile", &["profile"], "d");
+    let cache = |at: &str| {
+        let at = at.to_owned();
+        let introspect = &introspect;
+        async move {
+            assert!(introspect("a", at.clone()).await);
+            assert!(introspect("a", at).await);
+        }
+    };
+
+    // 1. The partner revokes the access token.
+    let d = fresh().await;
+    let at = d["access_token"].as_str().expect("at").to_owned();
+    cache(&at).await;
+    let r = signed_post(&node2, &s.partner, "/open/v1/oauth/revoke", &json!({"token": at})).await;
+    assert_eq!(r.0, 200);
+    assert!(!introspect("a", at.clone()).await, "revoke on b → inactive on a");
+
+    // 2. A refresh on b revokes the old access token.
+    let d = fresh().await;
+    let at = d["access_token"].as_str().expect("at").to_owned();
+    cache(&at).await;
+    assert_eq!(refresh(&node2, &s.partner, d["refresh_token"].as_str().expect("rt")).await.0, 200);
+    assert!(!introspect("a", at).await, "refresh on b → old access token inactive on a");
+
+    // 3. The partner revokes the refresh token: its whole family dies.
+    let d = fresh().await;
+    let at = d["access_token"].as_str().expect("at").to_owned();
+    cache(&at).await;
+    signed_post(&node2, &s.partner, "/open/v1/oauth/revoke", &json!({"token": d["refresh_token"]})).await;
+    assert!(!introspect("a", at).await, "family revoke on b → inactive on a");
+
+    // 4. A code used twice: every token issued from it dies.
+    let h5 = H5::logged_in(&app, &s.mobile).await;
+    let q = code_for(&app, &s, &h5, "profile", &["profile"], &[]).await;
+    let first = exchange(&app, &s.partner, &q["code"], None).await;
+    let at = first.1["data"]["access_token"].as_str().expect("at").to_owned();
+    cache(&at).await;
+    assert_error(&exchange(&node2, &s.partner, &q["code"], None).await, 400, "U0201");
+    assert!(!introspect("a", at).await, "code reuse on b → inactive on a");
+
+    // 5. The user revokes the app on b.
+    let d = fresh().await;
+    let at = d["access_token"].as_str().expect("at").to_owned();
+    cache(&at).await;
+    let r = h5.post(&node2, &format!("/api/h5/grants/{}/revoke", s.partner.app_id), &json!({})).send().await;
+    assert_eq!(r.expect("revoke").status(), 200);
+    assert!(!introspect("a", at).await, "user revoke on b → inactive on a");
+
+    // 6. A cached token asked about by another app, and after it expires.
+    let d = fresh().await;
+    let at = d["access_token"].as_str().expect("at").to_owned();
+    cache(&at).await;
+    let other = opengate_e2e::create_partner(&app).await;
+    let theirs = signed_post(&app, &other, "/open/v1/oauth/introspect", &json!({"token": at})).await;
+    assert_eq!(theirs.1["data"], json!({"active": false}));
+    app.clock.advance_secs(2 * 3600 + 1);
+    assert!(!introspect("a", at).await, "expired");
+    node2.stop().await;
+}

@@ -4,6 +4,7 @@
 //! RFC 6749 error JSON.
 
 pub mod authorize;
+pub mod introspect_cache;
 pub mod issue_batch;
 pub mod session;
 pub mod tokens;

@@ -134,7 +134,9 @@ pub async fn exchange_code(
 
 /// A second use of a code: every token issued from it is revoked (SPEC §5.5).
 async fn reuse_of_code(st: &AppState, code_hash: &str, now: i64) -> Result<LoginError> {
-    let n = oauth::revoke_families_of_code(&st.db.pool, code_hash, now).await?;
+    let mut w = st.db.begin_write().await?;
+    let n = oauth::revoke_families_of_code(&mut w.tx, code_hash, now).await?;
+    w.commit().await?;
     if n > 0 {
         tracing::warn!(families = n, "access code used twice; tokens issued from it revoked");
     }
@@ -205,13 +207,17 @@ pub async fn revoke(st: &AppState, app_id: &str, token: &str) -> Result<()> {
     let hash = hash_secret(token);
     if let Some(t) = oauth::access_token(&st.db.pool, &hash).await? {
         if t.app_id == app_id {
-            oauth::revoke_access(&st.db.pool, &hash, now).await?;
+            let mut w = st.db.begin_write().await?;
+            oauth::revoke_access(&mut w.tx, &hash, now).await?;
+            w.commit().await?;
         }
         return Ok(());
     }
     if let Some(t) = oauth::refresh_token(&st.db.pool, &hash).await? {
         if t.app_id == app_id {
-            oauth::revoke_family(&st.db.pool, &t.family_id, now).await?;
+            let mut w = st.db.begin_write().await?;
+            oauth::revoke_family(&mut w.tx, &t.family_id, now).await?;
+            w.commit().await?;
         }
     }
     Ok(())
@@ -243,9 +249,16 @@ pub struct Introspection {
 }
 
 /// Only the app's own live tokens are reported active; anything else is `{"active":false}`.
+/// Access-token answers come from the node's cache while the revocation epoch is
+/// unchanged (ADR 0011).
 pub async fn introspect(st: &AppState, app_id: &str, token: &str) -> Result<Introspection> {
+    let arrived = std::time::Instant::now();
     let now = st.clock.now_ms();
     let hash = hash_secret(token);
+    let epoch = st.introspect_cache.epoch(&st.db.pool, arrived).await?;
+    if let Some(answer) = st.introspect_cache.get(&hash, app_id, epoch, now) {
+        return Ok(answer);
+    }
     let (row, kind) = match oauth::access_token(&st.db.pool, &hash).await? {
         Some(r) => (r, "Bearer"),
         None => match oauth::refresh_token(&st.db.pool, &hash).await? {
@@ -260,7 +273,7 @@ pub async fn introspect(st: &AppState, app_id: &str, token: &str) -> Result<Intr
         Some(ids) => ids,
         None => ids(st, &row.user_id, app_id).await?,
     };
-    Ok(Introspection {
+    let answer = Introspection {
         active: true,
         scope: Some(row.scope),
         client_id: Some(app_id.to_owned()),
@@ -271,7 +284,12 @@ pub async fn introspect(st: &AppState, app_id: &str, token: &str) -> Result<Intr
         open_id: Some(open_id),
         union_id: Some(union_id),
         device_id: Some(row.device_id),
-    })
+    };
+    // Refresh tokens stop being active when used, which does not bump the epoch.
+    if kind == "Bearer" {
+        st.introspect_cache.put(&hash, app_id, epoch, row.expires_at, &answer);
+    }
+    Ok(answer)
 }
 
 /// `data` of `GET /open/v1/user/info`: fields per granted scope.

@@ -2,7 +2,7 @@
 //! families, access and refresh tokens. Codes and tokens are looked up by the
 //! SHA-256 hash of their value; the values themselves are never stored.
 
-use sqlx::{Any, Executor, Row};
+use sqlx::{Any, AnyConnection, Executor, Row};
 
 /// Which stable public id: `union_id` per (user, company) or `open_id` per (user, app).
 #[derive(Debug, Clone, Copy)]
@@ -258,13 +258,38 @@ pub async fn get_code<'e, E: Executor<'e, Database = Any>>(ex: E, code_hash: &st
     .transpose()
 }
 
-pub async fn revoke_family<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE token_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+/// Adds 1 to one shard of the revocation epoch; call it in the transaction that
+/// revokes, after the revoking statement (ADR 0011).
+async fn bump_epoch(conn: &mut AnyConnection) -> sqlx::Result<()> {
+    let shard = i64::from(rand::random::<u8>() % 16);
+    sqlx::query("UPDATE token_epoch SET gen = gen + 1 WHERE shard = $1").bind(shard).execute(conn).await.map(|_| ())
+}
+
+/// The revocation epoch: changes whenever any token is revoked.
+pub async fn token_epoch<'e, E: Executor<'e, Database = Any>>(ex: E) -> sqlx::Result<i64> {
+    let (gen,): (i64,) = sqlx::query_as("SELECT CAST(SUM(gen) AS BIGINT) FROM token_epoch").fetch_one(ex).await?;
+    Ok(gen)
+}
+
+/// Runs a revoking statement and bumps the epoch when it changed a row.
+async fn revoking<'q>(
+    conn: &mut AnyConnection,
+    q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+) -> sqlx::Result<u64> {
+    let n = q.execute(&mut *conn).await?.rows_affected();
+    if n > 0 {
+        bump_epoch(conn).await?;
+    }
+    Ok(n)
+}
+
+/// Revokes a token family. Like every revoke below, it takes the connection of the
+/// caller's write transaction, so the epoch bump commits with it.
+pub async fn revoke_family(conn: &mut AnyConnection, id: &str, now: i64) -> sqlx::Result<()> {
+    let q = sqlx::query("UPDATE token_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
         .bind(id)
-        .bind(now)
-        .execute(ex)
-        .await
-        .map(|_| ())
+        .bind(now);
+    revoking(conn, q).await.map(|_| ())
 }
 
 pub async fn family_revoked<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str) -> sqlx::Result<bool> {
@@ -273,34 +298,21 @@ pub async fn family_revoked<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str
     Ok(row.is_none_or(|r| r.0.is_some()))
 }
 
-pub async fn revoke_families_of_code<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    code_hash: &str,
-    now: i64,
-) -> sqlx::Result<u64> {
-    let r = sqlx::query("UPDATE token_families SET revoked_at = $2 WHERE code_hash = $1 AND revoked_at IS NULL")
+pub async fn revoke_families_of_code(conn: &mut AnyConnection, code_hash: &str, now: i64) -> sqlx::Result<u64> {
+    let q = sqlx::query("UPDATE token_families SET revoked_at = $2 WHERE code_hash = $1 AND revoked_at IS NULL")
         .bind(code_hash)
-        .bind(now)
-        .execute(ex)
-        .await?;
-    Ok(r.rows_affected())
+        .bind(now);
+    revoking(conn, q).await
 }
 
-pub async fn revoke_families_of<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    user_id: &str,
-    app_id: &str,
-    now: i64,
-) -> sqlx::Result<u64> {
-    let r = sqlx::query(
+pub async fn revoke_families_of(conn: &mut AnyConnection, user_id: &str, app_id: &str, now: i64) -> sqlx::Result<u64> {
+    let q = sqlx::query(
         "UPDATE token_families SET revoked_at = $3 WHERE user_id = $1 AND app_id = $2 AND revoked_at IS NULL",
     )
     .bind(user_id)
     .bind(app_id)
-    .bind(now)
-    .execute(ex)
-    .await?;
-    Ok(r.rows_affected())
+    .bind(now);
+    revoking(conn, q).await
 }
 
 pub async fn insert_access<'e, E: Executor<'e, Database = Any>>(
@@ -440,13 +452,11 @@ pub async fn use_refresh<'e, E: Executor<'e, Database = Any>>(ex: E, token_hash:
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn revoke_access<'e, E: Executor<'e, Database = Any>>(ex: E, token_hash: &str, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE access_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL")
+pub async fn revoke_access(conn: &mut AnyConnection, token_hash: &str, now: i64) -> sqlx::Result<()> {
+    let q = sqlx::query("UPDATE access_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL")
         .bind(token_hash)
-        .bind(now)
-        .execute(ex)
-        .await
-        .map(|_| ())
+        .bind(now);
+    revoking(conn, q).await.map(|_| ())
 }
 
 /// Deletes authorize requests and tokens past their lifetime, and codes older than

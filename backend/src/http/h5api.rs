@@ -305,7 +305,7 @@ async fn revoke_grant(
     let (_, user_id) = user_of(Some(s))?;
     let now = st.clock.now_ms();
     let mut w = st.db.begin_write().await?;
-    let families = oauth::revoke_families_of(&mut *w.tx, &user_id, &app_id, now).await?;
+    let families = oauth::revoke_families_of(&mut w.tx, &user_id, &app_id, now).await?;
     let had_grant = oauth::delete_grant(&mut *w.tx, &user_id, &app_id).await?;
     w.commit().await?;
     if families == 0 && !had_grant {

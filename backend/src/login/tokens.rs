@@ -181,14 +181,14 @@ pub async fn refresh(st: &AppState, app_id: &str, refresh_token: &str, scope: Op
         // Used before (or concurrently): within the grace period answer again, else revoke.
         let used_at = oauth::refresh_token(&mut **tx, &hash).await?.and_then(|r| r.used_at).unwrap_or(0);
         if grace_ms == 0 || now - used_at > grace_ms {
-            oauth::revoke_family(&mut **tx, &row.family_id, now).await?;
+            oauth::revoke_family(tx, &row.family_id, now).await?;
             w.commit().await?;
             tracing::warn!(family = %row.family_id, "refresh token reused; family revoked");
             return Err(grant_err("refresh_token was already used; every token of this login has been revoked"));
         }
     } else if let Some(access_hash) = &row.access_hash {
         // Refresh revokes the old access token at once (SPEC §12).
-        oauth::revoke_access(&mut **tx, access_hash, now).await?;
+        oauth::revoke_access(tx, access_hash, now).await?;
     }
     // A grace-period answer re-checks the family: a revoke in between wins.
     if !first_use && oauth::family_revoked(&mut **tx, &row.family_id).await? {

@@ -1,9 +1,11 @@
 //! Routes of the H5 app, all under `/h5/`, inside the language and session contexts.
+//! Every page is one `<main>`; the footer with the language switcher follows it.
 
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::i18n::{use_texts, Texts};
+use crate::components::Footer;
+use crate::i18n::{use_texts, LangProvider};
 use crate::pages::account::AccountPage;
 use crate::pages::apps::AppsPage;
 use crate::pages::authorize::AuthorizePage;
@@ -58,12 +60,13 @@ fn not_found() -> Html {
 #[function_component(App)]
 pub fn app() -> Html {
     html! {
-        <ContextProvider<&'static Texts> context={Texts::current()}>
+        <LangProvider>
             <SessionProvider>
                 <BrowserRouter>
                     <Switch<Route> render={switch} />
+                    <Footer />
                 </BrowserRouter>
             </SessionProvider>
-        </ContextProvider<&'static Texts>>
+        </LangProvider>
     }
 }

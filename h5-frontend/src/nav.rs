@@ -38,6 +38,11 @@ pub fn login_url(next: &str) -> String {
     format!("/h5/login?next={}", encode_uri_component(next))
 }
 
+/// To the login page, which comes back to this page (path and query) afterwards.
+pub fn go_to_login() {
+    replace(&login_url(&current_path_and_query()));
+}
+
 /// Only our own pages are a valid `next` (no open redirect through the login page).
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {

@@ -14,6 +14,25 @@ use crate::nav::encode_uri_component;
 
 /// `H5Error::error` when the server could not be reached at all.
 pub const NETWORK_ERROR: &str = "network";
+/// `H5Error::error` when a 2xx answer was not the JSON we expected.
+pub const BAD_RESPONSE: &str = "bad_response";
+/// `H5Error::error` when the session is gone: the page goes to the login page.
+pub const LOGIN_REQUIRED: &str = "login_required";
+/// `H5Error::error` when the CSRF token is stale (the session ended meanwhile).
+pub const CSRF: &str = "csrf";
+
+/// The status of an `http_NNN` code (a non-2xx answer that was not our JSON).
+pub fn http_status_of(code: &str) -> Option<&str> {
+    code.strip_prefix("http_").filter(|s| s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Errors worth a "Try again" button: the network, or the server failing (5xx).
+pub fn is_retryable(err: &H5Error) -> bool {
+    match err.error.as_str() {
+        NETWORK_ERROR | BAD_RESPONSE | "internal" => true,
+        code => http_status_of(code).is_some_and(|s| s.starts_with('5')),
+    }
+}
 
 /// How a call is made. Every POST carries the CSRF token of the current session.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +67,7 @@ where
         return resp
             .json::<T>()
             .await
-            .map_err(|e| H5Error::new("bad_response", format!("Unexpected answer from OpenGate ({e}).")));
+            .map_err(|e| H5Error::new(BAD_RESPONSE, format!("Unexpected answer from OpenGate ({e}).")));
     }
     match resp.json::<H5Error>().await {
         Ok(err) => Err(err),
@@ -147,4 +166,22 @@ pub async fn account() -> Result<AccountView, H5Error> {
 /// `POST /api/h5/account/pin`: set or change the payment PIN.
 pub async fn set_pin(csrf: &str, req: &SetPinRequest) -> Result<PinSet, H5Error> {
     request(Method::Post { csrf }, "/api/h5/account/pin", Some(req)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn network_and_server_failures_are_retried() {
+        for code in ["network", "bad_response", "internal", "http_502", "http_500"] {
+            assert!(is_retryable(&H5Error::new(code, "")), "{code}");
+        }
+        for code in ["http_404", "wrong_pin", "login_required", "http_5", "http_5xx"] {
+            assert!(!is_retryable(&H5Error::new(code, "")), "{code}");
+        }
+        assert_eq!(http_status_of("http_503"), Some("503"));
+        assert_eq!(http_status_of("internal"), None);
+    }
 }

@@ -71,7 +71,8 @@ pub fn pin_pad(props: &PinPadProps) -> Html {
     });
 
     let filled = props.filled.min(PIN_LEN);
-    let dots = (0..PIN_LEN).map(|i| html! { <span class={classes!("dot", (i < filled).then_some("filled"))}></span> });
+    let dots = (0..PIN_LEN)
+        .map(|i| html! { <span class={classes!("dot", (i < filled).then_some("filled"))} aria-hidden="true"></span> });
     let key = |d: u8| {
         let on_key = props.on_key.clone();
         let label = char::from(d).to_string();
@@ -87,9 +88,11 @@ pub fn pin_pad(props: &PinPadProps) -> Html {
     html! {
         <div class="pin-pad">
             <p class="pin-prompt" id="pin-prompt">{ t.pay_pin_prompt }</p>
-            <div id="pin-dots" class="pin-dots" role="status"
-                aria-label={format!("{filled}/{PIN_LEN} {}", t.pay_pin_entered)}>{ for dots }</div>
-            <div class="pin-keys">
+            // The dots are for the eye; a screen reader hears "3 of 6 digits entered".
+            <div id="pin-dots" class="pin-dots" role="status">
+                { for dots }<span class="visually-hidden">{ t.pin_entered(filled) }</span>
+            </div>
+            <div class="pin-keys" role="group" aria-label={t.pay_pin_pad}>
                 { for (b'1'..=b'9').map(key) }
                 <span class="pin-blank" aria-hidden="true"></span>
                 { key(b'0') }

@@ -2,28 +2,28 @@
 //! changing the payment PIN. The pay page sends users without a PIN here with `next`,
 //! and they go back there once the PIN is saved.
 
-use opengate_shared::h5api::{is_pin_shape, AccountView, SetPinRequest};
+use opengate_shared::amount::group_digits;
+use opengate_shared::h5api::{is_pin_shape, AccountView, H5Error, SetPinRequest};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::api;
 use crate::app::Route;
 use crate::clock::now_secs;
-use crate::components::{Alert, Busy, NavLink, PIN_LEN};
-use crate::i18n::use_texts;
-use crate::nav;
+use crate::components::{Alert, Busy, LoadFailed, Loading, NavLink, PIN_LEN};
+use crate::i18n::{use_texts, Check, Notice};
+use crate::nav::{self, go_to_login};
 use crate::session::{self, SessionContext, SessionState};
+
+/// The grey blocks while loading: who, the balances, the PIN form.
+const LOADING: &[&str] = &["sk-account-head", "sk-balances", "sk-pin-form"];
 
 #[derive(Debug, Clone, PartialEq)]
 enum Phase {
     Loading,
     Redirecting,
     Ready(AccountView),
-    Failed(AttrValue),
-}
-
-fn go_to_login() {
-    nav::replace(&nav::login_url(&nav::current_path_and_query()));
+    Failed(H5Error),
 }
 
 /// `next` when it was given and is one of our pages (never the login default).
@@ -60,7 +60,9 @@ pub fn account_page() -> Html {
     let current_pin = use_state(String::new);
     let new_pin = use_state(String::new);
     let repeat_pin = use_state(String::new);
-    let error = use_state(|| None::<AttrValue>);
+    let error = use_state(|| None::<Notice>);
+    // Bumped by "Try again".
+    let reload = use_state(|| 0u32);
     let saved = use_state(|| false);
     let busy = use_state(|| false);
     // Synchronous guard: a double tap must not send the PIN twice.
@@ -68,9 +70,9 @@ pub fn account_page() -> Html {
 
     {
         let phase = phase.clone();
-        use_effect_with(state.clone(), move |state| match state {
+        use_effect_with((state.clone(), *reload), move |(state, _)| match state {
             SessionState::Loading => {}
-            SessionState::Failed(err) => phase.set(Phase::Failed(t.error_text(err).into())),
+            SessionState::Failed(err) => phase.set(Phase::Failed(err.clone())),
             SessionState::Ready(info) if info.user.is_none() => {
                 phase.set(Phase::Redirecting);
                 go_to_login();
@@ -78,11 +80,11 @@ pub fn account_page() -> Html {
             SessionState::Ready(_) => wasm_bindgen_futures::spawn_local(async move {
                 phase.set(match api::account().await {
                     Ok(view) => Phase::Ready(view),
-                    Err(err) if err.error == "login_required" => {
+                    Err(err) if err.error == api::LOGIN_REQUIRED => {
                         go_to_login();
                         Phase::Redirecting
                     }
-                    Err(err) => Phase::Failed(t.error_text(&err).into()),
+                    Err(err) => Phase::Failed(err),
                 });
             }),
         });
@@ -90,13 +92,23 @@ pub fn account_page() -> Html {
 
     let (view, info) = match (&*phase, &state) {
         (Phase::Ready(view), SessionState::Ready(info)) => (view.clone(), info),
-        (Phase::Failed(message), _) => {
+        (Phase::Failed(err), _) => {
+            let on_retry = api::is_retryable(err).then(|| {
+                let (ctx, phase, reload) = (ctx.clone(), phase.clone(), reload.clone());
+                Callback::from(move |_: MouseEvent| {
+                    phase.set(Phase::Loading);
+                    session::retry(&ctx, &reload);
+                })
+            });
             return html! {
-                <main><h1>{ t.account_title }</h1><Alert id="account-error" message={Some(message.clone())} /></main>
+                <main>
+                    <h1>{ t.account_title }</h1>
+                    <LoadFailed id="account-error" message={t.error_text(err)} {on_retry} />
+                </main>
             };
         }
         (Phase::Redirecting, _) => return html! { <main><Busy text={t.redirecting} /></main> },
-        _ => return html! { <main><h1>{ t.account_title }</h1><Busy text={t.loading} /></main> },
+        _ => return html! { <main><h1>{ t.account_title }</h1><Loading blocks={LOADING} /></main> },
     };
     let pin_set = view.pin_set;
 
@@ -119,7 +131,7 @@ pub fn account_page() -> Html {
             saved.set(false);
             let current = if pin_set {
                 if !is_pin_shape(&current_pin) {
-                    error.set(Some(t.pin_current_bad.into()));
+                    error.set(Some(Check::PinCurrentBad.into()));
                     return;
                 }
                 Some((*current_pin).clone())
@@ -127,19 +139,20 @@ pub fn account_page() -> Html {
                 None
             };
             if !is_pin_shape(&new_pin) {
-                error.set(Some(t.pin_bad_shape.into()));
+                error.set(Some(Check::PinBadShape.into()));
                 return;
             }
             if *new_pin != *repeat_pin {
-                error.set(Some(t.pin_mismatch.into()));
+                error.set(Some(Check::PinMismatch.into()));
                 return;
             }
             let req = SetPinRequest { current_pin: current, new_pin: (*new_pin).clone() };
             *in_flight.borrow_mut() = true;
             busy.set(true);
             error.set(None);
-            let (csrf, view, phase, current_pin, new_pin, repeat_pin, error, saved, busy, in_flight) = (
+            let (csrf, ctx, view, phase, current_pin, new_pin, repeat_pin, error, saved, busy, in_flight) = (
                 csrf.clone(),
+                ctx.clone(),
                 view.clone(),
                 phase.clone(),
                 current_pin.clone(),
@@ -169,9 +182,15 @@ pub fn account_page() -> Html {
                             nav::replace(&next);
                         }
                     }
-                    Err(err) if err.error == "login_required" => go_to_login(),
-                    Err(err) if err.error == "pin_locked" => error.set(Some(t.pin_locked.into())),
-                    Err(err) => error.set(Some(t.error_text(&err).into())),
+                    Err(err) if err.error == api::LOGIN_REQUIRED => go_to_login(),
+                    Err(err) => {
+                        if err.error == api::CSRF {
+                            // The session ended meanwhile: fetch it again (to login if
+                            // nobody is logged in any more).
+                            session::reload(&ctx);
+                        }
+                        error.set(Some(err.into()));
+                    }
                 }
             });
         })
@@ -181,8 +200,8 @@ pub fn account_page() -> Html {
     let balances = view.balances.iter().map(|b| {
         html! {
             <li class="balance" data-asset={b.asset.clone()}>
+                <span class="balance-amount">{ group_digits(&b.amount) }</span>
                 <span class="balance-asset">{ b.asset.clone() }</span>
-                <span class="balance-amount">{ b.amount.clone() }</span>
             </li>
         }
     });
@@ -208,7 +227,7 @@ pub fn account_page() -> Html {
                     { if pin_set { t.pin_status_set } else { t.pin_status_unset } }
                 </p>
                 if locked {
-                    <p id="pin-locked" class="muted">{ t.pin_locked }</p>
+                    <p id="pin-locked" class="muted">{ t.pin_locked_text(view.pin_locked_until) }</p>
                 }
                 <form class="form" {onsubmit} novalidate=true>
                     if pin_set {
@@ -216,7 +235,7 @@ pub fn account_page() -> Html {
                     }
                     { pin_input("new-pin", t.pin_new_label, &new_pin, *busy) }
                     { pin_input("new-pin-repeat", t.pin_repeat_label, &repeat_pin, *busy) }
-                    <Alert id="pin-error" message={(*error).clone()} />
+                    <Alert id="pin-error" message={error.as_ref().map(|n| AttrValue::from(t.notice(n)))} />
                     if *saved {
                         <p id="pin-saved" class="saved" role="status">{ t.pin_saved }</p>
                     }
@@ -229,7 +248,7 @@ pub fn account_page() -> Html {
                 <NavLink id="nav-apps" to={Route::Apps} text={t.nav_apps} />
             </nav>
             if let Some(user) = &info.user {
-                <p class="muted whoami-below">{ format!("{} {} ({})", t.logged_in_as, user.nickname, user.account) }</p>
+                <p class="muted whoami-below">{ t.logged_in(&user.nickname, &user.account) }</p>
             }
         </main>
     }

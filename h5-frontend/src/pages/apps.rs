@@ -8,12 +8,13 @@ use yew::prelude::*;
 
 use crate::api;
 use crate::app::Route;
-use crate::components::{Alert, Busy, NavLink};
-use crate::i18n::use_texts;
-use crate::nav;
+use crate::components::{Alert, Busy, LoadFailed, Loading, NavLink};
+use crate::i18n::{use_texts, Notice};
+use crate::nav::go_to_login;
 use crate::session::{self, SessionContext, SessionState};
 
-const THIS_PAGE: &str = "/h5/apps";
+/// The grey blocks while loading: who is logged in, and the list.
+const LOADING: &[&str] = &["sk-whoami", "sk-apps"];
 
 /// One POST of this page; `Ok(true)` when the browser is leaving the page.
 type Action = Pin<Box<dyn Future<Output = Result<bool, H5Error>>>>;
@@ -23,30 +24,11 @@ enum Phase {
     Loading,
     Redirecting,
     List(Vec<GrantView>),
-    Failed(AttrValue),
-}
-
-fn go_to_login() {
-    nav::replace(&nav::login_url(THIS_PAGE));
+    Failed(H5Error),
 }
 
 fn is_login_required(err: &H5Error) -> bool {
-    err.error == "login_required"
-}
-
-/// `YYYY-MM-DD` (UTC) of a Unix time in seconds.
-fn utc_date(unix_secs: i64) -> String {
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = unix_secs.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    err.error == api::LOGIN_REQUIRED
 }
 
 #[function_component(AppsPage)]
@@ -57,7 +39,7 @@ pub fn apps_page() -> Html {
     let phase = use_state(|| Phase::Loading);
     // Bumped after a revoke to load the list again.
     let reload = use_state(|| 0u32);
-    let error = use_state(|| None::<AttrValue>);
+    let error = use_state(|| None::<Notice>);
     // The app being revoked, or "" while logging out: every button waits meanwhile.
     let busy = use_state(|| None::<String>);
     let in_flight = use_mut_ref(|| false);
@@ -66,7 +48,7 @@ pub fn apps_page() -> Html {
         let phase = phase.clone();
         use_effect_with((state.clone(), *reload), move |(state, _)| match state {
             SessionState::Loading => {}
-            SessionState::Failed(err) => phase.set(Phase::Failed(t.error_text(err).into())),
+            SessionState::Failed(err) => phase.set(Phase::Failed(err.clone())),
             SessionState::Ready(info) if info.user.is_none() => {
                 phase.set(Phase::Redirecting);
                 go_to_login();
@@ -78,7 +60,7 @@ pub fn apps_page() -> Html {
                         go_to_login();
                         Phase::Redirecting
                     }
-                    Err(err) => Phase::Failed(t.error_text(&err).into()),
+                    Err(err) => Phase::Failed(err),
                 });
             }),
         });
@@ -86,19 +68,29 @@ pub fn apps_page() -> Html {
 
     let (grants, info) = match (&*phase, &state) {
         (Phase::List(grants), SessionState::Ready(info)) => (grants, info),
-        (Phase::Failed(message), _) => {
+        (Phase::Failed(err), _) => {
+            let on_retry = api::is_retryable(err).then(|| {
+                let (ctx, phase, reload) = (ctx.clone(), phase.clone(), reload.clone());
+                Callback::from(move |_: MouseEvent| {
+                    phase.set(Phase::Loading);
+                    session::retry(&ctx, &reload);
+                })
+            });
             return html! {
-                <main><h1>{ t.apps_title }</h1><Alert id="apps-error" message={Some(message.clone())} /></main>
+                <main>
+                    <h1>{ t.apps_title }</h1>
+                    <LoadFailed id="apps-error" message={t.error_text(err)} {on_retry} />
+                </main>
             };
         }
         (Phase::Redirecting, _) => return html! { <main><Busy text={t.redirecting} /></main> },
-        _ => return html! { <main><h1>{ t.apps_title }</h1><Busy text={t.loading} /></main> },
+        _ => return html! { <main><h1>{ t.apps_title }</h1><Loading blocks={LOADING} /></main> },
     };
     let csrf = info.csrf_token.clone();
 
     // Runs one POST with every button disabled until it is done.
     let run = {
-        let (error, busy, in_flight) = (error.clone(), busy.clone(), in_flight.clone());
+        let (ctx, error, busy, in_flight) = (ctx.clone(), error.clone(), busy.clone(), in_flight.clone());
         move |key: String, call: Action| {
             if *in_flight.borrow() {
                 return;
@@ -106,7 +98,7 @@ pub fn apps_page() -> Html {
             *in_flight.borrow_mut() = true;
             busy.set(Some(key));
             error.set(None);
-            let (error, busy, in_flight) = (error.clone(), busy.clone(), in_flight.clone());
+            let (ctx, error, busy, in_flight) = (ctx.clone(), error.clone(), busy.clone(), in_flight.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let result = call.await;
                 if matches!(result, Ok(true)) {
@@ -117,7 +109,14 @@ pub fn apps_page() -> Html {
                 match result {
                     Ok(_) => {}
                     Err(err) if is_login_required(&err) => go_to_login(),
-                    Err(err) => error.set(Some(t.error_text(&err).into())),
+                    Err(err) => {
+                        if err.error == api::CSRF {
+                            // The session ended meanwhile: fetch it again (to login if
+                            // nobody is logged in any more).
+                            session::reload(&ctx);
+                        }
+                        error.set(Some(err.into()));
+                    }
                 }
             });
         }
@@ -147,10 +146,10 @@ pub fn apps_page() -> Html {
                 <div class="grant-text">
                     <span class="grant-name">{ grant.app_name.clone() }</span>
                     <span class="grant-scopes">{ grant.scopes.join(" ") }</span>
-                    <span class="muted grant-date">{ format!("{} {}", t.apps_granted_on, utc_date(grant.granted_at)) }</span>
+                    <span class="muted grant-date">{ t.granted_on(grant.granted_at) }</span>
                 </div>
                 <button type="button" class="revoke secondary" disabled={busy.is_some()} aria-busy={revoking.to_string()}
-                    {onclick}>{ t.apps_revoke }</button>
+                    aria-label={t.apps_revoke_app.replace("{app}", &grant.app_name)} {onclick}>{ t.apps_revoke }</button>
             </li>
         }
     });
@@ -170,14 +169,13 @@ pub fn apps_page() -> Html {
         })
     };
 
-    let who = info.user.as_ref().map(|u| format!("{} {} ({})", t.logged_in_as, u.nickname, u.account));
+    let who = info.user.as_ref().map(|u| t.logged_in(&u.nickname, &u.account));
     html! {
         <main>
             <h1>{ t.apps_title }</h1>
             if let Some(who) = who {
                 <p class="muted whoami">{ who }</p>
             }
-            <Alert id="apps-error" message={(*error).clone()} />
             <section class="card">
                 <p class="muted">{ t.apps_intro }</p>
                 if grants.is_empty() {
@@ -185,6 +183,7 @@ pub fn apps_page() -> Html {
                 } else {
                     <ul class="grants">{ for rows }</ul>
                 }
+                <Alert id="apps-error" message={error.as_ref().map(|n| AttrValue::from(t.notice(n)))} />
             </section>
             <div class="actions">
                 <NavLink id="nav-account" to={Route::Account} text={t.nav_account} />
@@ -193,18 +192,5 @@ pub fn apps_page() -> Html {
                 </button>
             </div>
         </main>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::utc_date;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    fn dates_are_utc_calendar_days() {
-        assert_eq!(utc_date(0), "1970-01-01");
-        assert_eq!(utc_date(951_782_400), "2000-02-29");
-        assert_eq!(utc_date(1_795_132_800), "2026-11-20");
     }
 }

@@ -7,10 +7,13 @@ use opengate_shared::h5api::{AuthorizeView, ConsentRequest, H5Error};
 use yew::prelude::*;
 
 use crate::api;
-use crate::components::{Alert, Busy};
-use crate::i18n::{use_texts, Texts};
-use crate::nav;
+use crate::components::{Alert, Busy, LoadFailed, Loading};
+use crate::i18n::{use_texts, Check, Notice, Texts};
+use crate::nav::{self, go_to_login};
 use crate::session::{self, SessionContext, SessionState};
+
+/// The grey blocks while loading: the consent card.
+const LOADING: &[&str] = &["sk-consent"];
 
 #[derive(Debug, Clone, PartialEq)]
 enum Phase {
@@ -18,8 +21,8 @@ enum Phase {
     Redirecting,
     Form(AuthorizeView),
     /// The request does not exist, expired or was used (404/410), or the link has none.
-    Dead(AttrValue),
-    Failed(AttrValue),
+    Dead(Notice),
+    Failed(H5Error),
 }
 
 /// A request that can never be answered again: the form is not shown any more.
@@ -27,17 +30,26 @@ fn is_dead(err: &H5Error) -> bool {
     matches!(err.error.as_str(), "not_found" | "expired" | "used")
 }
 
-fn go_to_login() {
-    nav::replace(&nav::login_url(&nav::current_path_and_query()));
+/// Why the login link is dead, in the words of this page.
+fn dead_text(t: &Texts, why: &Notice) -> String {
+    match why {
+        Notice::Error(err) => match err.error.as_str() {
+            "not_found" => t.consent_link_invalid.to_owned(),
+            "expired" => t.consent_link_expired.to_owned(),
+            "used" => t.consent_link_used.to_owned(),
+            _ => t.error_text(err),
+        },
+        other => t.notice(other),
+    }
 }
 
-/// What a failed call does to the page.
-fn phase_after_error(t: &Texts, err: &H5Error) -> Option<Phase> {
-    if err.error == "login_required" {
+/// What a failed call does to the page (`None`: the form stays, with the error).
+fn phase_after_error(err: &H5Error) -> Option<Phase> {
+    if err.error == api::LOGIN_REQUIRED {
         go_to_login();
         Some(Phase::Redirecting)
     } else if is_dead(err) {
-        Some(Phase::Dead(t.error_text(err).into()))
+        Some(Phase::Dead(err.clone().into()))
     } else {
         None
     }
@@ -51,7 +63,9 @@ pub fn authorize_page() -> Html {
     let phase = use_state(|| Phase::Loading);
     // Optional scopes the user unticked (every scope starts ticked).
     let unticked = use_state(BTreeSet::<String>::new);
-    let error = use_state(|| None::<AttrValue>);
+    let error = use_state(|| None::<Notice>);
+    // Bumped by "Try again".
+    let reload = use_state(|| 0u32);
     let busy = use_state(|| false);
     // Synchronous guard: a double tap must not answer the request twice.
     let in_flight = use_mut_ref(|| false);
@@ -59,15 +73,15 @@ pub fn authorize_page() -> Html {
 
     {
         let (phase, request_id) = (phase.clone(), request_id.clone());
-        use_effect_with(state.clone(), move |state| match state {
+        use_effect_with((state.clone(), *reload), move |(state, _)| match state {
             SessionState::Loading => {}
-            SessionState::Failed(err) => phase.set(Phase::Failed(t.error_text(err).into())),
+            SessionState::Failed(err) => phase.set(Phase::Failed(err.clone())),
             SessionState::Ready(info) if info.user.is_none() => {
                 phase.set(Phase::Redirecting);
                 go_to_login();
             }
             SessionState::Ready(_) => match (*request_id).clone() {
-                None => phase.set(Phase::Dead(t.consent_no_request.into())),
+                None => phase.set(Phase::Dead(Check::NoLoginRequest.into())),
                 Some(request_id) => wasm_bindgen_futures::spawn_local(async move {
                     phase.set(match api::authorize_view(&request_id, nav::device_id().as_deref()).await {
                         Ok(view) => match &view.redirect {
@@ -78,9 +92,7 @@ pub fn authorize_page() -> Html {
                             }
                             None => Phase::Form(view),
                         },
-                        Err(err) => {
-                            phase_after_error(t, &err).unwrap_or_else(|| Phase::Failed(t.error_text(&err).into()))
-                        }
+                        Err(err) => phase_after_error(&err).unwrap_or(Phase::Failed(err)),
                     });
                 }),
             },
@@ -89,31 +101,42 @@ pub fn authorize_page() -> Html {
 
     let view = match (&*phase, &state) {
         (Phase::Form(view), SessionState::Ready(info)) => (view.clone(), info.csrf_token.clone(), info.user.clone()),
-        (Phase::Dead(message), _) => {
+        (Phase::Dead(why), _) => {
             return html! {
                 <main>
                     <h1>{ t.consent_dead_title }</h1>
                     <section class="card">
-                        <Alert id="consent-error" message={Some(message.clone())} />
+                        <Alert id="consent-error" message={AttrValue::from(dead_text(t, why))} />
                         <p class="muted">{ t.consent_dead_hint }</p>
                     </section>
                 </main>
             };
         }
-        (Phase::Failed(message), _) => {
+        (Phase::Failed(err), _) => {
+            let on_retry = api::is_retryable(err).then(|| {
+                let (ctx, phase, reload) = (ctx.clone(), phase.clone(), reload.clone());
+                Callback::from(move |_: MouseEvent| {
+                    phase.set(Phase::Loading);
+                    session::retry(&ctx, &reload);
+                })
+            });
             return html! {
-                <main><h1>{ t.error_title }</h1><Alert id="consent-error" message={Some(message.clone())} /></main>
+                <main>
+                    <h1>{ t.error_title }</h1>
+                    <LoadFailed id="consent-error" message={t.error_text(err)} {on_retry} />
+                </main>
             };
         }
         (Phase::Redirecting, _) => return html! { <main><Busy text={t.redirecting} /></main> },
-        _ => return html! { <main><Busy text={t.loading} /></main> },
+        _ => return html! { <main><Loading blocks={LOADING} /></main> },
     };
     let (view, csrf, user) = view;
 
     let answer = |approve: bool| {
-        let (view, csrf, unticked, phase, error, busy, in_flight, request_id) = (
+        let (view, csrf, ctx, unticked, phase, error, busy, in_flight, request_id) = (
             view.clone(),
             csrf.clone(),
+            ctx.clone(),
             unticked.clone(),
             phase.clone(),
             error.clone(),
@@ -130,7 +153,7 @@ pub fn authorize_page() -> Html {
                 match nav::device_id() {
                     Some(id) => Some(id),
                     None => {
-                        error.set(Some(t.consent_no_device_id.into()));
+                        error.set(Some(Check::NoDeviceId.into()));
                         return;
                     }
                 }
@@ -147,8 +170,8 @@ pub fn authorize_page() -> Html {
             *in_flight.borrow_mut() = true;
             busy.set(true);
             error.set(None);
-            let (csrf, phase, error, busy, in_flight) =
-                (csrf.clone(), phase.clone(), error.clone(), busy.clone(), in_flight.clone());
+            let (csrf, ctx, phase, error, busy, in_flight) =
+                (csrf.clone(), ctx.clone(), phase.clone(), error.clone(), busy.clone(), in_flight.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 match api::consent(&csrf, &request_id, &req).await {
                     // Buttons stay disabled: the browser is leaving for the partner.
@@ -156,9 +179,14 @@ pub fn authorize_page() -> Html {
                     Err(err) => {
                         *in_flight.borrow_mut() = false;
                         busy.set(false);
-                        match phase_after_error(t, &err) {
+                        if err.error == api::CSRF {
+                            // The session ended meanwhile: fetch it again (to login if
+                            // nobody is logged in any more).
+                            session::reload(&ctx);
+                        }
+                        match phase_after_error(&err) {
                             Some(next) => phase.set(next),
-                            None => error.set(Some(t.error_text(&err).into())),
+                            None => error.set(Some(err.into())),
                         }
                     }
                 }
@@ -207,7 +235,7 @@ pub fn authorize_page() -> Html {
                 </div>
                 <p>{ t.consent_receives }</p>
                 <ul class="scopes">{ for scope_rows }</ul>
-                <Alert id="consent-error" message={(*error).clone()} />
+                <Alert id="consent-error" message={error.as_ref().map(|n| AttrValue::from(t.notice(n)))} />
                 <div class="actions">
                     <button id="approve" type="button" class="primary" disabled={*busy} onclick={answer(true)}>
                         { t.consent_approve }
@@ -218,7 +246,7 @@ pub fn authorize_page() -> Html {
                 </div>
             </section>
             if let Some(user) = user {
-                <p class="muted whoami-below">{ format!("{} {} ({})", t.logged_in_as, user.nickname, user.account) }</p>
+                <p class="muted whoami-below">{ t.logged_in(&user.nickname, &user.account) }</p>
             }
         </main>
     }

@@ -6,10 +6,13 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::api;
-use crate::components::{Alert, Busy};
-use crate::i18n::use_texts;
+use crate::components::{Alert, Busy, LoadFailed, Loading};
+use crate::i18n::{use_texts, Check, Notice};
 use crate::nav;
 use crate::session::{self, SessionAction, SessionContext, SessionState};
+
+/// The grey blocks while the session loads: the title and the form.
+const LOADING: &[&str] = &["sk-title", "sk-login-form"];
 
 fn next_page() -> String {
     nav::safe_next(nav::query_param("next").as_deref()).to_owned()
@@ -26,7 +29,7 @@ pub fn login_page() -> Html {
     let state = session::current(&ctx);
     let account = use_state(String::new);
     let password = use_state(String::new);
-    let error = use_state(|| None::<AttrValue>);
+    let error = use_state(|| None::<Notice>);
     let busy = use_state(|| false);
     // Synchronous guard: two taps before the next render must not log in twice.
     let in_flight = use_mut_ref(|| false);
@@ -39,12 +42,14 @@ pub fn login_page() -> Html {
     });
 
     let info = match &state {
-        SessionState::Loading => return html! { <main><Busy text={t.loading} /></main> },
+        SessionState::Loading => return html! { <main><Loading blocks={LOADING} /></main> },
         SessionState::Failed(err) => {
+            let ctx = ctx.clone();
+            let on_retry = api::is_retryable(err).then(|| Callback::from(move |_: MouseEvent| session::reload(&ctx)));
             return html! {
                 <main>
                     <h1>{ t.login_title }</h1>
-                    <Alert id="login-error" message={Some(AttrValue::from(t.error_text(err)))} />
+                    <LoadFailed id="login-error" message={t.error_text(err)} {on_retry} />
                 </main>
             };
         }
@@ -63,7 +68,7 @@ pub fn login_page() -> Html {
             }
             let req = LoginRequest { account: account.trim().to_owned(), password: (*password).clone() };
             if req.account.is_empty() || req.password.is_empty() {
-                error.set(Some(t.login_missing_fields.into()));
+                error.set(Some(Check::LoginMissingFields.into()));
                 return;
             }
             *in_flight.borrow_mut() = true;
@@ -83,7 +88,12 @@ pub fn login_page() -> Html {
                     Err(err) => {
                         *in_flight.borrow_mut() = false;
                         busy.set(false);
-                        error.set(Some(t.error_text(&err).into()));
+                        // A stale token (the anonymous session ended): fetch a new one;
+                        // the form keeps what was typed.
+                        if err.error == api::CSRF {
+                            session::reload(&ctx);
+                        }
+                        error.set(Some(err.into()));
                     }
                 }
             });
@@ -109,7 +119,7 @@ pub fn login_page() -> Html {
                 <label for="password">{ t.login_password_label }</label>
                 <input id="password" name="password" type="password" autocomplete="current-password"
                     value={(*password).clone()} oninput={on_password} />
-                <Alert id="login-error" message={(*error).clone()} />
+                <Alert id="login-error" message={error.as_ref().map(|n| AttrValue::from(t.notice(n)))} />
                 <button id="login-submit" type="submit" class="primary" disabled={*busy}>
                     { if *busy { t.login_submitting } else { t.login_submit } }
                 </button>

@@ -1,7 +1,6 @@
 //! Platform status: asks `/healthz` and `/readyz` and shows the answer.
 
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use crate::api::{self, Health};
 use crate::app::Route;
@@ -12,33 +11,42 @@ use crate::i18n::use_texts;
 enum State {
     Loading,
     Done(Health),
-    Failed(String),
+    Failed,
 }
 
 #[function_component(StatusPage)]
 pub fn status_page() -> Html {
     let t = use_texts();
     let state = use_state(|| State::Loading);
+    // Bumped by "Try again".
+    let attempt = use_state(|| 0u32);
     {
         let state = state.clone();
-        use_effect_with((), move |_| {
+        use_effect_with(*attempt, move |_| {
+            state.set(State::Loading);
             wasm_bindgen_futures::spawn_local(async move {
                 state.set(match api::health().await {
                     Ok(h) => State::Done(h),
-                    Err(e) => State::Failed(e),
+                    Err(_) => State::Failed,
                 });
             });
         });
     }
+    let on_retry = {
+        let attempt = attempt.clone();
+        Callback::from(move |_: MouseEvent| attempt.set(attempt.wrapping_add(1)))
+    };
+    let retry =
+        html! { <button id="retry" type="button" class="secondary" onclick={on_retry}>{ t.try_again }</button> };
     let body = match &*state {
         State::Loading => html! { <p id="status" class="status" aria-busy="true">{ t.status_checking }</p> },
-        State::Done(h) => html! {
-            <p id="status" class={classes!("status", if h.ready { "ok" } else { "bad" })}>
-                { format!("{}: {}", t.status_label, if h.ready { t.status_ok } else { t.status_db_down }) }
-            </p>
-        },
-        State::Failed(e) => {
-            html! { <p id="status" class="status bad" role="alert">{ format!("{}: {e}", t.status_unreachable) }</p> }
+        State::Done(h) if h.ready => html! { <p id="status" class="status ok">{ t.status_ok }</p> },
+        // The platform answers but is not ready (503): worth another try.
+        State::Done(_) => {
+            html! { <><p id="status" class="status bad" role="alert">{ t.status_db_down }</p>{ retry }</> }
+        }
+        State::Failed => {
+            html! { <><p id="status" class="status bad" role="alert">{ t.status_unreachable }</p>{ retry }</> }
         }
     };
     html! {
@@ -49,7 +57,7 @@ pub fn status_page() -> Html {
                 <p class="muted">{ t.status_tagline }</p>
             </section>
             <nav class="links">
-                <Link<Route> to={Route::Apps} classes="button secondary">{ t.nav_apps }</Link<Route>>
+                <NavLink id="nav-apps" to={Route::Apps} text={t.nav_apps} />
                 <NavLink id="nav-account" to={Route::Account} text={t.nav_account} />
             </nav>
         </main>

@@ -2,20 +2,27 @@
 //! asset, the user's balance and a 6-digit PIN pad; then the result, which sends the
 //! browser back to the partner after 3 seconds when it gave a return URL.
 
+mod result;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
 use gloo::timers::callback::Timeout;
+use opengate_shared::amount::group_digits;
 use opengate_shared::h5api::{ConfirmRequest, H5Error, PayResult, PayView};
 use yew::prelude::*;
 
 use crate::api;
 use crate::clock::now_secs;
-use crate::components::{Alert, Busy, PinKey, PinPad, PIN_LEN};
+use crate::components::{Alert, Busy, LoadFailed, Loading, PinKey, PinPad, PIN_LEN};
 use crate::i18n::{use_texts, Texts};
-use crate::nav;
+use crate::nav::{self, go_to_login};
 use crate::session::{self, SessionContext, SessionState};
+use result::result_view;
+
+/// The grey blocks while loading: the order card and the PIN pad card.
+const LOADING: &[&str] = &["sk-pay-order", "sk-gap", "sk-pin"];
 
 /// How long the result stays on screen before the browser returns to the partner.
 const RETURN_AFTER_MS: u32 = 3_000;
@@ -29,7 +36,7 @@ enum Phase {
     Redirecting,
     Order(Rc<PayView>),
     Done(PayResult),
-    Failed(AttrValue),
+    Failed(H5Error),
 }
 
 /// The POST that is running; every button waits meanwhile.
@@ -71,10 +78,6 @@ pub struct PayPageProps {
     pub order_id: AttrValue,
 }
 
-fn go_to_login() {
-    nav::replace(&nav::login_url(&nav::current_path_and_query()));
-}
-
 /// The partner's return URL, only when it is a web address (never `javascript:`…).
 fn web_url(url: Option<&str>) -> Option<String> {
     url.filter(|u| {
@@ -97,15 +100,18 @@ fn phase_of_view(view: PayView) -> Phase {
     }
 }
 
-/// Our own words for what a payer must understand at once; else the server's message.
+/// An error in the words of this page (an order, not a login link).
 fn pay_error_text(t: &Texts, err: &H5Error) -> String {
     match err.error.as_str() {
-        "insufficient_balance" => t.pay_insufficient.to_owned(),
-        "pin_locked" => t.pin_locked.to_owned(),
         "expired" => t.pay_expired.to_owned(),
-        "already_paid" => t.pay_already_paid.to_owned(),
+        "not_found" => t.pay_not_found.to_owned(),
         _ => t.error_text(err),
     }
+}
+
+/// An exact decimal amount with its currency after it (`1,234.50 OGC`).
+fn money(amount: &str, currency: &str) -> String {
+    format!("{} {currency}", group_digits(amount))
 }
 
 #[function_component(PayPage)]
@@ -117,7 +123,7 @@ pub fn pay_page(props: &PayPageProps) -> Html {
     // Bumped to load the order again after it changed under us (expired, paid…).
     let reload = use_state(|| 0u32);
     let pin = use_reducer(PinEntry::default);
-    let error = use_state(|| None::<AttrValue>);
+    let error = use_state(|| None::<H5Error>);
     let running = use_state(|| None::<Running>);
     // Synchronous guard: a double tap must not confirm (or cancel) twice.
     let in_flight = use_mut_ref(|| false);
@@ -126,7 +132,7 @@ pub fn pay_page(props: &PayPageProps) -> Html {
         let phase = phase.clone();
         use_effect_with((state.clone(), *reload, props.order_id.clone()), move |(state, _, order_id)| match state {
             SessionState::Loading => {}
-            SessionState::Failed(err) => phase.set(Phase::Failed(t.error_text(err).into())),
+            SessionState::Failed(err) => phase.set(Phase::Failed(err.clone())),
             SessionState::Ready(info) if info.user.is_none() => {
                 phase.set(Phase::Redirecting);
                 go_to_login();
@@ -136,11 +142,11 @@ pub fn pay_page(props: &PayPageProps) -> Html {
                 wasm_bindgen_futures::spawn_local(async move {
                     phase.set(match api::pay_view(&order_id).await {
                         Ok(view) => phase_of_view(view),
-                        Err(err) if err.error == "login_required" => {
+                        Err(err) if err.error == api::LOGIN_REQUIRED => {
                             go_to_login();
                             Phase::Redirecting
                         }
-                        Err(err) => Phase::Failed(pay_error_text(t, &err).into()),
+                        Err(err) => Phase::Failed(err),
                     });
                 });
             }
@@ -160,22 +166,42 @@ pub fn pay_page(props: &PayPageProps) -> Html {
 
     let (view, info) = match (&*phase, &state) {
         (Phase::Order(view), SessionState::Ready(info)) => (view.clone(), info),
-        (Phase::Done(result), _) => return result_view(t, result, return_to, (*error).clone()),
-        (Phase::Failed(message), _) => {
+        (Phase::Done(result), _) => {
+            let message = error.as_ref().map(|err| AttrValue::from(pay_error_text(t, err)));
+            return result_view(t, result, return_to, message);
+        }
+        (Phase::Failed(err), _) => {
+            let on_retry = api::is_retryable(err).then(|| {
+                let (ctx, phase, reload) = (ctx.clone(), phase.clone(), reload.clone());
+                Callback::from(move |_: MouseEvent| {
+                    phase.set(Phase::Loading);
+                    session::retry(&ctx, &reload);
+                })
+            });
             return html! {
-                <main><h1>{ t.error_title }</h1><Alert id="pay-error" message={Some(message.clone())} /></main>
+                <main>
+                    <h1>{ t.error_title }</h1>
+                    <LoadFailed id="pay-error" message={pay_error_text(t, err)} {on_retry} />
+                </main>
             };
         }
         (Phase::Redirecting, _) => return html! { <main><Busy text={t.redirecting} /></main> },
-        _ => return html! { <main><Busy text={t.loading} /></main> },
+        _ => return html! { <main class="pay"><Loading blocks={LOADING} /></main> },
     };
     let csrf = info.csrf_token.clone();
     let order_id = props.order_id.to_string();
 
     // Runs one POST with every button disabled until it is done.
     let run = {
-        let (phase, reload, error, running, in_flight, view) =
-            (phase.clone(), reload.clone(), error.clone(), running.clone(), in_flight.clone(), view.clone());
+        let (ctx, phase, reload, error, running, in_flight, view) = (
+            ctx.clone(),
+            phase.clone(),
+            reload.clone(),
+            error.clone(),
+            running.clone(),
+            in_flight.clone(),
+            view.clone(),
+        );
         move |kind: Running, call: Call| {
             if *in_flight.borrow() {
                 return;
@@ -183,8 +209,15 @@ pub fn pay_page(props: &PayPageProps) -> Html {
             *in_flight.borrow_mut() = true;
             running.set(Some(kind));
             error.set(None);
-            let (phase, reload, error, running, in_flight, view) =
-                (phase.clone(), reload.clone(), error.clone(), running.clone(), in_flight.clone(), view.clone());
+            let (ctx, phase, reload, error, running, in_flight, view) = (
+                ctx.clone(),
+                phase.clone(),
+                reload.clone(),
+                error.clone(),
+                running.clone(),
+                in_flight.clone(),
+                view.clone(),
+            );
             wasm_bindgen_futures::spawn_local(async move {
                 let result = call.await;
                 *in_flight.borrow_mut() = false;
@@ -195,11 +228,14 @@ pub fn pay_page(props: &PayPageProps) -> Html {
                     Err(err) => err,
                 };
                 match err.error.as_str() {
-                    "login_required" => {
+                    api::LOGIN_REQUIRED => {
                         go_to_login();
                         return phase.set(Phase::Redirecting);
                     }
-                    "not_found" | "not_payer" => return phase.set(Phase::Failed(t.error_text(&err).into())),
+                    // The session ended meanwhile: fetch it again (to login if nobody is
+                    // logged in any more); the order loads again with it.
+                    api::CSRF => session::reload(&ctx),
+                    "not_found" | "not_payer" => return phase.set(Phase::Failed(err)),
                     // The order changed under us: load it again (usually the result).
                     "expired" | "already_paid" | "order_failed" => reload.set(*reload + 1),
                     "pin_not_set" => {
@@ -208,7 +244,7 @@ pub fn pay_page(props: &PayPageProps) -> Html {
                     }
                     _ => {}
                 }
-                error.set(Some(pay_error_text(t, &err).into()));
+                error.set(Some(err));
             });
         }
     };
@@ -246,10 +282,13 @@ pub fn pay_page(props: &PayPageProps) -> Html {
     let now = now_secs();
     let expired = now > 0 && view.expires_at <= now;
     let locked = view.pin_locked_until.is_some_and(|until| until > now);
-    let message = (*error)
-        .clone()
-        .or_else(|| expired.then_some(AttrValue::Static(t.pay_expired)))
-        .or_else(|| locked.then_some(AttrValue::Static(t.pin_locked)));
+    let message = match &*error {
+        Some(err) => Some(pay_error_text(t, err)),
+        None if expired => Some(t.pay_expired.to_owned()),
+        None if locked => Some(t.pin_locked_text(view.pin_locked_until)),
+        None => None,
+    }
+    .map(AttrValue::from);
     let busy = running.is_some();
     let entered = pin.0.len();
 
@@ -288,19 +327,19 @@ pub fn pay_page(props: &PayPageProps) -> Html {
                     </div>
                 </div>
                 <p id="pay-subject" class="pay-subject">{ view.subject.clone() }</p>
-                <p id="pay-amount" class="pay-amount">{ format!("{} {}", view.amount, view.currency) }</p>
+                <p id="pay-amount" class="pay-amount">{ money(&view.amount, &view.currency) }</p>
                 <dl class="pay-facts">
                     <div>
                         <dt>{ t.pay_settle_label }</dt>
-                        <dd id="pay-settle">{ format!("{} {}", view.settle_amount, view.settle_currency) }</dd>
+                        <dd id="pay-settle">{ money(&view.settle_amount, &view.settle_currency) }</dd>
                     </div>
                     <div>
                         <dt>{ t.pay_rate_label }</dt>
-                        <dd id="pay-rate">{ format!("1 {} = {} {}", view.currency, view.rate, view.settle_currency) }</dd>
+                        <dd id="pay-rate">{ format!("1 {} = {}", view.currency, money(&view.rate, &view.settle_currency)) }</dd>
                     </div>
                     <div>
                         <dt>{ t.pay_balance_label }</dt>
-                        <dd id="pay-balance">{ format!("{} {}", view.balance, view.settle_currency) }</dd>
+                        <dd id="pay-balance">{ money(&view.balance, &view.settle_currency) }</dd>
                     </div>
                     <div>
                         <dt>{ t.pay_order_no }</dt>
@@ -318,46 +357,8 @@ pub fn pay_page(props: &PayPageProps) -> Html {
                 </div>
             }
             if let Some(user) = &info.user {
-                <p class="muted whoami-below">{ format!("{} {} ({})", t.logged_in_as, user.nickname, user.account) }</p>
+                <p class="muted whoami-below">{ t.logged_in(&user.nickname, &user.account) }</p>
             }
-        </main>
-    }
-}
-
-/// The finished order: paid or failed (with why), and the way back to the partner.
-fn result_view(t: &Texts, result: &PayResult, return_to: Option<String>, error: Option<AttrValue>) -> Html {
-    let paid = result.status == "paid";
-    let reason = match result.fail_reason.as_deref() {
-        _ if paid => None,
-        Some("expired") => Some(t.pay_reason_expired),
-        Some("cancelled") => Some(t.pay_reason_cancelled),
-        Some("closed") => Some(t.pay_reason_closed),
-        _ => None,
-    };
-    // A check mark or a cross.
-    let icon = if paid { "M5 12.5l4.5 4.5L19 7.5" } else { "M7 7l10 10M17 7L7 17" };
-    html! {
-        <main class="pay">
-            <section id="pay-result" class={classes!("card", "pay-result", if paid { "paid" } else { "failed" })}>
-                <svg class="result-icon" viewBox="0 0 24 24" width="56" height="56" aria-hidden="true">
-                    <circle cx="12" cy="12" r="11" />
-                    <path d={icon} fill="none" stroke="#fff" stroke-width="2.2" stroke-linecap="round"
-                        stroke-linejoin="round" />
-                </svg>
-                <div id="pay-status" data-status={result.status.clone()} role="status">
-                    <h1>{ if paid { t.pay_paid } else { t.pay_failed } }</h1>
-                    if let Some(reason) = reason {
-                        <p id="pay-reason">{ reason }</p>
-                    }
-                </div>
-                <Alert id="pay-error" message={error} />
-                if let Some(url) = return_to {
-                    <a id="pay-return" class="button" href={url}>{ t.pay_return }</a>
-                    <p class="muted">{ t.pay_returning }</p>
-                } else {
-                    <p id="pay-go-back" class="muted">{ t.pay_go_back }</p>
-                }
-            </section>
         </main>
     }
 }

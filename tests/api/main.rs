@@ -4,6 +4,7 @@
 mod admin;
 mod console;
 mod h5;
+mod i18n_browser;
 mod login;
 mod login_browser;
 mod oauth_std;

@@ -47,6 +47,12 @@ pub fn dist_built() -> bool {
 
 /// Starts chromedriver and a headless Chromium session (`width`×`height`).
 pub async fn start(width: u32, height: u32) -> Option<Browser> {
+    start_in(width, height, "en-US").await
+}
+
+/// The same, with the browser's preferred language (`navigator.languages`) set to
+/// `lang` (e.g. `zh-CN`, `ko-KR`).
+pub async fn start_in(width: u32, height: u32, lang: &str) -> Option<Browser> {
     let Some(chromium) = find("CHROME_BIN", "/usr/bin/chromium") else {
         return unavailable("no Chromium at /usr/bin/chromium (apt-get install chromium chromium-driver)");
     };
@@ -70,10 +76,12 @@ pub async fn start(width: u32, height: u32) -> Option<Browser> {
             "binary": chromium,
             // Headless windows are at least 500 px wide: emulate the phone's viewport.
             "mobileEmulation": { "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0 } },
+            "prefs": { "intl.accept_languages": lang },
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", format!("--window-size={width},{height}"),
+                format!("--lang={lang}"), format!("--accept-lang={lang}"),
                 format!("--user-data-dir={}", profile.path().display()),
             ]
         }

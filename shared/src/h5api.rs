@@ -108,7 +108,8 @@ pub struct H5Error {
     /// Stable machine code: `login_required`, `bad_credentials`, `locked`, `csrf`,
     /// `invalid_request`, `not_found`, `expired`, `used`, `invalid_scope`, `internal`;
     /// on pay pages also `wrong_pin`, `pin_locked`, `pin_not_set`,
-    /// `insufficient_balance`, `already_paid`, `order_failed`, `not_payer`.
+    /// `insufficient_balance`, `already_paid`, `order_failed`, `not_payer`, `frozen`;
+    /// on console calls also `conflict`.
     pub error: String,
     /// English text for logs and as a fallback on screen.
     pub message: String,

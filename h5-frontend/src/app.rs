@@ -4,7 +4,7 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::components::Footer;
+use crate::components::LangSwitch;
 use crate::i18n::{use_texts, LangProvider};
 use crate::pages::account::AccountPage;
 use crate::pages::apps::AppsPage;
@@ -64,7 +64,7 @@ pub fn app() -> Html {
             <SessionProvider>
                 <BrowserRouter>
                     <Switch<Route> render={switch} />
-                    <Footer />
+                    <footer class="site-footer"><LangSwitch /></footer>
                 </BrowserRouter>
             </SessionProvider>
         </LangProvider>

@@ -7,6 +7,7 @@ pub mod app;
 pub mod clock;
 pub mod components;
 pub mod i18n;
+pub mod load;
 pub mod nav;
 pub mod pages;
 pub mod session;

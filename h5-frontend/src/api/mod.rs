@@ -20,6 +20,9 @@ pub const BAD_RESPONSE: &str = "bad_response";
 pub const LOGIN_REQUIRED: &str = "login_required";
 /// `H5Error::error` when the CSRF token is stale (the session ended meanwhile).
 pub const CSRF: &str = "csrf";
+/// `H5Error::error` when the request was refused as it stands; the message names the
+/// field, in English.
+pub const INVALID_REQUEST: &str = "invalid_request";
 
 /// The status of an `http_NNN` code (a non-2xx answer that was not our JSON).
 pub fn http_status_of(code: &str) -> Option<&str> {
@@ -36,7 +39,7 @@ pub fn is_retryable(err: &H5Error) -> bool {
 
 /// How a call is made. Every POST carries the CSRF token of the current session.
 #[derive(Debug, Clone, Copy)]
-pub enum Method<'a> {
+pub(crate) enum Method<'a> {
     Get,
     Post { csrf: &'a str },
 }
@@ -45,37 +48,58 @@ fn network_error(detail: impl std::fmt::Display) -> H5Error {
     H5Error::new(NETWORK_ERROR, format!("Cannot reach OpenGate ({detail})."))
 }
 
-/// The one request helper: JSON in, JSON out. A non-2xx answer becomes the
-/// [`H5Error`] of its body (or a synthetic one when the body is not that shape).
-async fn request<T, B>(method: Method<'_>, path: &str, body: Option<&B>) -> Result<T, H5Error>
-where
-    T: DeserializeOwned,
-    B: Serialize + ?Sized,
-{
+pub(crate) fn bad_response(detail: impl std::fmt::Display) -> H5Error {
+    H5Error::new(BAD_RESPONSE, format!("Unexpected answer from OpenGate ({detail})."))
+}
+
+/// Sends one call and reads the answer: its text for a 2xx, else the [`H5Error`] of
+/// its body (or a synthetic one when the body is not that shape). Not generic, so
+/// the browser plumbing is in the bundle once.
+pub(crate) async fn send(method: Method<'_>, path: &str, json: Option<String>) -> Result<String, H5Error> {
     let builder: RequestBuilder = match method {
         Method::Get => Request::get(path),
         Method::Post { csrf } => Request::post(path).header(CSRF_HEADER, csrf),
     }
     .header("Accept", "application/json");
-    let sent = match body {
-        Some(body) => builder.json(body).map_err(network_error)?.send().await,
+    let sent = match json {
+        Some(json) => {
+            builder.header("Content-Type", "application/json").body(json).map_err(network_error)?.send().await
+        }
         None => builder.send().await,
     };
     let resp = sent.map_err(network_error)?;
     let status = resp.status();
+    let text = resp.text().await;
     if resp.ok() {
-        return resp
-            .json::<T>()
-            .await
-            .map_err(|e| H5Error::new(BAD_RESPONSE, format!("Unexpected answer from OpenGate ({e}).")));
+        return text.map_err(bad_response);
     }
-    match resp.json::<H5Error>().await {
-        Ok(err) => Err(err),
-        Err(_) => Err(H5Error::new(
+    match text.ok().and_then(|body| serde_json::from_str::<H5Error>(&body).ok()) {
+        Some(err) => Err(err),
+        None => Err(H5Error::new(
             format!("http_{status}"),
             format!("OpenGate answered with HTTP status {status}. Please try again."),
         )),
     }
+}
+
+/// The one request helper: JSON in, JSON out; every failure is an [`H5Error`].
+pub(crate) async fn request<T, B>(method: Method<'_>, path: &str, body: Option<&B>) -> Result<T, H5Error>
+where
+    T: DeserializeOwned,
+    B: Serialize + ?Sized,
+{
+    let json = body.map(serde_json::to_string).transpose().map_err(network_error)?;
+    request_json(method, path, json).await
+}
+
+/// [`request`] with a body already written as JSON.
+pub(crate) async fn request_json<T: DeserializeOwned>(
+    method: Method<'_>,
+    path: &str,
+    json: Option<String>,
+) -> Result<T, H5Error> {
+    let text = send(method, path, json).await?;
+    serde_json::from_str(&text).map_err(bad_response)
 }
 
 /// Liveness and readiness of the platform.

@@ -24,11 +24,3 @@ pub fn lang_switch() -> Html {
         <div class="lang-switch" role="group" aria-label={t.language_label}>{ for buttons }</div>
     }
 }
-
-/// The footer of every page (below `<main>`).
-#[function_component(Footer)]
-pub fn footer() -> Html {
-    html! {
-        <footer class="site-footer"><LangSwitch /></footer>
-    }
-}

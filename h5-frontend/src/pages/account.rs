@@ -3,28 +3,21 @@
 //! and they go back there once the PIN is saved.
 
 use opengate_shared::amount::group_digits;
-use opengate_shared::h5api::{is_pin_shape, AccountView, H5Error, SetPinRequest};
+use opengate_shared::h5api::{is_pin_shape, AccountView, SetPinRequest};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
+use yew_router::prelude::*;
 
 use crate::api;
 use crate::app::Route;
 use crate::clock::now_secs;
-use crate::components::{Alert, Busy, LoadFailed, Loading, NavLink, PIN_LEN};
+use crate::components::{alert, nav_link, PIN_LEN};
 use crate::i18n::{use_texts, Check, Notice};
-use crate::nav::{self, go_to_login};
-use crate::session::{self, SessionContext, SessionState};
+use crate::load::{use_load, Pending};
+use crate::nav;
 
 /// The grey blocks while loading: who, the balances, the PIN form.
 const LOADING: &[&str] = &["sk-account-head", "sk-balances", "sk-pin-form"];
-
-#[derive(Debug, Clone, PartialEq)]
-enum Phase {
-    Loading,
-    Redirecting,
-    Ready(AccountView),
-    Failed(H5Error),
-}
 
 /// `next` when it was given and is one of our pages (never the login default).
 fn next_page() -> Option<String> {
@@ -54,67 +47,26 @@ fn pin_input(id: &'static str, label: &'static str, value: &UseStateHandle<Strin
 #[function_component(AccountPage)]
 pub fn account_page() -> Html {
     let t = use_texts();
-    let ctx = use_context::<SessionContext>();
-    let state = session::current(&ctx);
-    let phase = use_state(|| Phase::Loading);
+    let navigator = use_navigator();
+    let load = use_load(AttrValue::Static(""), api::account);
     let current_pin = use_state(String::new);
     let new_pin = use_state(String::new);
     let repeat_pin = use_state(String::new);
     let error = use_state(|| None::<Notice>);
-    // Bumped by "Try again".
-    let reload = use_state(|| 0u32);
     let saved = use_state(|| false);
     let busy = use_state(|| false);
     // Synchronous guard: a double tap must not send the PIN twice.
     let in_flight = use_mut_ref(|| false);
 
-    {
-        let phase = phase.clone();
-        use_effect_with((state.clone(), *reload), move |(state, _)| match state {
-            SessionState::Loading => {}
-            SessionState::Failed(err) => phase.set(Phase::Failed(err.clone())),
-            SessionState::Ready(info) if info.user.is_none() => {
-                phase.set(Phase::Redirecting);
-                go_to_login();
-            }
-            SessionState::Ready(_) => wasm_bindgen_futures::spawn_local(async move {
-                phase.set(match api::account().await {
-                    Ok(view) => Phase::Ready(view),
-                    Err(err) if err.error == api::LOGIN_REQUIRED => {
-                        go_to_login();
-                        Phase::Redirecting
-                    }
-                    Err(err) => Phase::Failed(err),
-                });
-            }),
-        });
-    }
-
-    let (view, info) = match (&*phase, &state) {
-        (Phase::Ready(view), SessionState::Ready(info)) => (view.clone(), info),
-        (Phase::Failed(err), _) => {
-            let on_retry = api::is_retryable(err).then(|| {
-                let (ctx, phase, reload) = (ctx.clone(), phase.clone(), reload.clone());
-                Callback::from(move |_: MouseEvent| {
-                    phase.set(Phase::Loading);
-                    session::retry(&ctx, &reload);
-                })
-            });
-            return html! {
-                <main>
-                    <h1>{ t.account_title }</h1>
-                    <LoadFailed id="account-error" message={t.error_text(err)} {on_retry} />
-                </main>
-            };
-        }
-        (Phase::Redirecting, _) => return html! { <main><Busy text={t.redirecting} /></main> },
-        _ => return html! { <main><h1>{ t.account_title }</h1><Loading blocks={LOADING} /></main> },
+    let Some((view, info)) = load.ready() else {
+        return load.pending(t, Pending::titled(t.account_title, "account-error", LOADING));
     };
+    let view = view.clone();
     let pin_set = view.pin_set;
 
     let onsubmit = {
-        let (phase, current_pin, new_pin, repeat_pin, error, saved, busy) = (
-            phase.clone(),
+        let (load, current_pin, new_pin, repeat_pin, error, saved, busy) = (
+            load.clone(),
             current_pin.clone(),
             new_pin.clone(),
             repeat_pin.clone(),
@@ -150,11 +102,10 @@ pub fn account_page() -> Html {
             *in_flight.borrow_mut() = true;
             busy.set(true);
             error.set(None);
-            let (csrf, ctx, view, phase, current_pin, new_pin, repeat_pin, error, saved, busy, in_flight) = (
+            let (csrf, view, load, current_pin, new_pin, repeat_pin, error, saved, busy, in_flight) = (
                 csrf.clone(),
-                ctx.clone(),
                 view.clone(),
-                phase.clone(),
+                load.clone(),
                 current_pin.clone(),
                 new_pin.clone(),
                 repeat_pin.clone(),
@@ -173,23 +124,15 @@ pub fn account_page() -> Html {
                         new_pin.set(String::new());
                         repeat_pin.set(String::new());
                         saved.set(true);
-                        phase.set(Phase::Ready(AccountView {
-                            pin_set: answer.pin_set,
-                            pin_locked_until: None,
-                            ..view
-                        }));
+                        load.set(AccountView { pin_set: answer.pin_set, pin_locked_until: None, ..view });
                         if let Some(next) = next_page() {
                             nav::replace(&next);
                         }
                     }
-                    Err(err) if err.error == api::LOGIN_REQUIRED => go_to_login(),
                     Err(err) => {
-                        if err.error == api::CSRF {
-                            // The session ended meanwhile: fetch it again (to login if
-                            // nobody is logged in any more).
-                            session::reload(&ctx);
+                        if load.after_error(&err) {
+                            error.set(Some(err.into()));
                         }
-                        error.set(Some(err.into()));
                     }
                 }
             });
@@ -235,7 +178,7 @@ pub fn account_page() -> Html {
                     }
                     { pin_input("new-pin", t.pin_new_label, &new_pin, *busy) }
                     { pin_input("new-pin-repeat", t.pin_repeat_label, &repeat_pin, *busy) }
-                    <Alert id="pin-error" message={error.as_ref().map(|n| AttrValue::from(t.notice(n)))} />
+                    { alert("pin-error".into(), error.as_ref().map(|n| AttrValue::from(t.notice(n)))) }
                     if *saved {
                         <p id="pin-saved" class="saved" role="status">{ t.pin_saved }</p>
                     }
@@ -245,7 +188,7 @@ pub fn account_page() -> Html {
                 </form>
             </section>
             <nav class="links">
-                <NavLink id="nav-apps" to={Route::Apps} text={t.nav_apps} />
+                { nav_link(&navigator, "nav-apps", Route::Apps, t.nav_apps) }
             </nav>
             if let Some(user) = &info.user {
                 <p class="muted whoami-below">{ t.logged_in(&user.nickname, &user.account) }</p>

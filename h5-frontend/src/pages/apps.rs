@@ -3,15 +3,16 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use opengate_shared::h5api::{GrantView, H5Error};
+use opengate_shared::h5api::H5Error;
 use yew::prelude::*;
+use yew_router::prelude::*;
 
 use crate::api;
 use crate::app::Route;
-use crate::components::{Alert, Busy, LoadFailed, Loading, NavLink};
+use crate::components::{alert, nav_link};
 use crate::i18n::{use_texts, Notice};
+use crate::load::{use_load, Pending};
 use crate::nav::go_to_login;
-use crate::session::{self, SessionContext, SessionState};
 
 /// The grey blocks while loading: who is logged in, and the list.
 const LOADING: &[&str] = &["sk-whoami", "sk-apps"];
@@ -19,78 +20,24 @@ const LOADING: &[&str] = &["sk-whoami", "sk-apps"];
 /// One POST of this page; `Ok(true)` when the browser is leaving the page.
 type Action = Pin<Box<dyn Future<Output = Result<bool, H5Error>>>>;
 
-#[derive(Debug, Clone, PartialEq)]
-enum Phase {
-    Loading,
-    Redirecting,
-    List(Vec<GrantView>),
-    Failed(H5Error),
-}
-
-fn is_login_required(err: &H5Error) -> bool {
-    err.error == api::LOGIN_REQUIRED
-}
-
 #[function_component(AppsPage)]
 pub fn apps_page() -> Html {
     let t = use_texts();
-    let ctx = use_context::<SessionContext>();
-    let state = session::current(&ctx);
-    let phase = use_state(|| Phase::Loading);
-    // Bumped after a revoke to load the list again.
-    let reload = use_state(|| 0u32);
+    let navigator = use_navigator();
+    let load = use_load(AttrValue::Static(""), api::grants);
     let error = use_state(|| None::<Notice>);
     // The app being revoked, or "" while logging out: every button waits meanwhile.
     let busy = use_state(|| None::<String>);
     let in_flight = use_mut_ref(|| false);
 
-    {
-        let phase = phase.clone();
-        use_effect_with((state.clone(), *reload), move |(state, _)| match state {
-            SessionState::Loading => {}
-            SessionState::Failed(err) => phase.set(Phase::Failed(err.clone())),
-            SessionState::Ready(info) if info.user.is_none() => {
-                phase.set(Phase::Redirecting);
-                go_to_login();
-            }
-            SessionState::Ready(_) => wasm_bindgen_futures::spawn_local(async move {
-                phase.set(match api::grants().await {
-                    Ok(grants) => Phase::List(grants),
-                    Err(err) if is_login_required(&err) => {
-                        go_to_login();
-                        Phase::Redirecting
-                    }
-                    Err(err) => Phase::Failed(err),
-                });
-            }),
-        });
-    }
-
-    let (grants, info) = match (&*phase, &state) {
-        (Phase::List(grants), SessionState::Ready(info)) => (grants, info),
-        (Phase::Failed(err), _) => {
-            let on_retry = api::is_retryable(err).then(|| {
-                let (ctx, phase, reload) = (ctx.clone(), phase.clone(), reload.clone());
-                Callback::from(move |_: MouseEvent| {
-                    phase.set(Phase::Loading);
-                    session::retry(&ctx, &reload);
-                })
-            });
-            return html! {
-                <main>
-                    <h1>{ t.apps_title }</h1>
-                    <LoadFailed id="apps-error" message={t.error_text(err)} {on_retry} />
-                </main>
-            };
-        }
-        (Phase::Redirecting, _) => return html! { <main><Busy text={t.redirecting} /></main> },
-        _ => return html! { <main><h1>{ t.apps_title }</h1><Loading blocks={LOADING} /></main> },
+    let Some((grants, info)) = load.ready() else {
+        return load.pending(t, Pending::titled(t.apps_title, "apps-error", LOADING));
     };
     let csrf = info.csrf_token.clone();
 
     // Runs one POST with every button disabled until it is done.
     let run = {
-        let (ctx, error, busy, in_flight) = (ctx.clone(), error.clone(), busy.clone(), in_flight.clone());
+        let (load, error, busy, in_flight) = (load.clone(), error.clone(), busy.clone(), in_flight.clone());
         move |key: String, call: Action| {
             if *in_flight.borrow() {
                 return;
@@ -98,7 +45,7 @@ pub fn apps_page() -> Html {
             *in_flight.borrow_mut() = true;
             busy.set(Some(key));
             error.set(None);
-            let (ctx, error, busy, in_flight) = (ctx.clone(), error.clone(), busy.clone(), in_flight.clone());
+            let (load, error, busy, in_flight) = (load.clone(), error.clone(), busy.clone(), in_flight.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let result = call.await;
                 if matches!(result, Ok(true)) {
@@ -106,15 +53,8 @@ pub fn apps_page() -> Html {
                 }
                 *in_flight.borrow_mut() = false;
                 busy.set(None);
-                match result {
-                    Ok(_) => {}
-                    Err(err) if is_login_required(&err) => go_to_login(),
-                    Err(err) => {
-                        if err.error == api::CSRF {
-                            // The session ended meanwhile: fetch it again (to login if
-                            // nobody is logged in any more).
-                            session::reload(&ctx);
-                        }
+                if let Err(err) = result {
+                    if load.after_error(&err) {
                         error.set(Some(err.into()));
                     }
                 }
@@ -124,14 +64,14 @@ pub fn apps_page() -> Html {
 
     let rows = grants.iter().map(|grant| {
         let onclick = {
-            let (run, csrf, reload, app_id) = (run.clone(), csrf.clone(), reload.clone(), grant.app_id.clone());
+            let (run, csrf, load, app_id) = (run.clone(), csrf.clone(), load.clone(), grant.app_id.clone());
             Callback::from(move |_: MouseEvent| {
-                let (csrf, reload, id) = (csrf.clone(), reload.clone(), app_id.clone());
+                let (csrf, load, id) = (csrf.clone(), load.clone(), app_id.clone());
                 run(
                     app_id.clone(),
                     Box::pin(async move {
                         api::revoke(&csrf, &id).await?;
-                        reload.set(*reload + 1);
+                        load.reload();
                         Ok(false)
                     }),
                 );
@@ -183,10 +123,10 @@ pub fn apps_page() -> Html {
                 } else {
                     <ul class="grants">{ for rows }</ul>
                 }
-                <Alert id="apps-error" message={error.as_ref().map(|n| AttrValue::from(t.notice(n)))} />
+                { alert("apps-error".into(), error.as_ref().map(|n| AttrValue::from(t.notice(n)))) }
             </section>
             <div class="actions">
-                <NavLink id="nav-account" to={Route::Account} text={t.nav_account} />
+                { nav_link(&navigator, "nav-account", Route::Account, t.nav_account) }
                 <button id="logout" type="button" class="secondary" disabled={busy.is_some()} onclick={on_logout}>
                     { t.apps_logout }
                 </button>

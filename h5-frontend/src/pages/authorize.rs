@@ -7,22 +7,21 @@ use opengate_shared::h5api::{AuthorizeView, ConsentRequest, H5Error};
 use yew::prelude::*;
 
 use crate::api;
-use crate::components::{Alert, Busy, LoadFailed, Loading};
+use crate::components::{alert, busy_line};
 use crate::i18n::{use_texts, Check, Notice, Texts};
-use crate::nav::{self, go_to_login};
-use crate::session::{self, SessionContext, SessionState};
+use crate::load::{use_load, LoadHandle, Pending};
+use crate::nav;
 
 /// The grey blocks while loading: the consent card.
 const LOADING: &[&str] = &["sk-consent"];
 
 #[derive(Debug, Clone, PartialEq)]
 enum Phase {
-    Loading,
-    Redirecting,
     Form(AuthorizeView),
     /// The request does not exist, expired or was used (404/410), or the link has none.
     Dead(Notice),
-    Failed(H5Error),
+    /// Every scope was granted before: on the way back to the app.
+    Leaving,
 }
 
 /// A request that can never be answered again: the form is not shown any more.
@@ -43,102 +42,80 @@ fn dead_text(t: &Texts, why: &Notice) -> String {
     }
 }
 
-/// What a failed call does to the page (`None`: the form stays, with the error).
-fn phase_after_error(err: &H5Error) -> Option<Phase> {
-    if err.error == api::LOGIN_REQUIRED {
-        go_to_login();
-        Some(Phase::Redirecting)
-    } else if is_dead(err) {
-        Some(Phase::Dead(err.clone().into()))
+/// What a failed call does to the page: `true` when the form stays, with the error.
+fn after_error(load: &LoadHandle<Phase>, err: &H5Error) -> bool {
+    if is_dead(err) {
+        load.set(Phase::Dead(err.clone().into()));
+        false
     } else {
-        None
+        load.after_error(err)
     }
 }
 
 #[function_component(AuthorizePage)]
 pub fn authorize_page() -> Html {
     let t = use_texts();
-    let ctx = use_context::<SessionContext>();
-    let state = session::current(&ctx);
-    let phase = use_state(|| Phase::Loading);
+    let request_id = use_memo((), |_| nav::query_param("request").filter(|r| !r.is_empty()));
+    let load = {
+        let request_id = request_id.clone();
+        use_load(AttrValue::Static(""), move || async move {
+            let Some(request_id) = (*request_id).clone() else {
+                return Ok(Phase::Dead(Check::NoLoginRequest.into()));
+            };
+            match api::authorize_view(&request_id, nav::device_id().as_deref()).await {
+                // Every scope was granted before: straight back to the app.
+                Ok(AuthorizeView { redirect: Some(redirect), .. }) => {
+                    nav::replace(&redirect);
+                    Ok(Phase::Leaving)
+                }
+                Ok(view) => Ok(Phase::Form(view)),
+                Err(err) if is_dead(&err) => Ok(Phase::Dead(err.into())),
+                Err(err) => Err(err),
+            }
+        })
+    };
     // Optional scopes the user unticked (every scope starts ticked).
     let unticked = use_state(BTreeSet::<String>::new);
     let error = use_state(|| None::<Notice>);
-    // Bumped by "Try again".
-    let reload = use_state(|| 0u32);
     let busy = use_state(|| false);
     // Synchronous guard: a double tap must not answer the request twice.
     let in_flight = use_mut_ref(|| false);
-    let request_id = use_memo((), |_| nav::query_param("request").filter(|r| !r.is_empty()));
 
-    {
-        let (phase, request_id) = (phase.clone(), request_id.clone());
-        use_effect_with((state.clone(), *reload), move |(state, _)| match state {
-            SessionState::Loading => {}
-            SessionState::Failed(err) => phase.set(Phase::Failed(err.clone())),
-            SessionState::Ready(info) if info.user.is_none() => {
-                phase.set(Phase::Redirecting);
-                go_to_login();
-            }
-            SessionState::Ready(_) => match (*request_id).clone() {
-                None => phase.set(Phase::Dead(Check::NoLoginRequest.into())),
-                Some(request_id) => wasm_bindgen_futures::spawn_local(async move {
-                    phase.set(match api::authorize_view(&request_id, nav::device_id().as_deref()).await {
-                        Ok(view) => match &view.redirect {
-                            // Every scope was granted before: straight back to the app.
-                            Some(redirect) => {
-                                nav::replace(redirect);
-                                Phase::Redirecting
-                            }
-                            None => Phase::Form(view),
-                        },
-                        Err(err) => phase_after_error(&err).unwrap_or(Phase::Failed(err)),
-                    });
-                }),
-            },
-        });
-    }
-
-    let view = match (&*phase, &state) {
-        (Phase::Form(view), SessionState::Ready(info)) => (view.clone(), info.csrf_token.clone(), info.user.clone()),
-        (Phase::Dead(why), _) => {
+    let view = match load.ready() {
+        Some((Phase::Form(view), info)) => (view.clone(), info.csrf_token.clone(), info.user.clone()),
+        Some((Phase::Dead(why), _)) => {
             return html! {
                 <main>
                     <h1>{ t.consent_dead_title }</h1>
                     <section class="card">
-                        <Alert id="consent-error" message={AttrValue::from(dead_text(t, why))} />
+                        { alert("consent-error".into(), Some(dead_text(t, why).into())) }
                         <p class="muted">{ t.consent_dead_hint }</p>
                     </section>
                 </main>
             };
         }
-        (Phase::Failed(err), _) => {
-            let on_retry = api::is_retryable(err).then(|| {
-                let (ctx, phase, reload) = (ctx.clone(), phase.clone(), reload.clone());
-                Callback::from(move |_: MouseEvent| {
-                    phase.set(Phase::Loading);
-                    session::retry(&ctx, &reload);
-                })
-            });
-            return html! {
-                <main>
-                    <h1>{ t.error_title }</h1>
-                    <LoadFailed id="consent-error" message={t.error_text(err)} {on_retry} />
-                </main>
-            };
+        Some((Phase::Leaving, _)) => return html! { <main>{ busy_line(t.redirecting) }</main> },
+        None => {
+            return load.pending(
+                t,
+                Pending {
+                    title: None,
+                    error_title: t.error_title,
+                    error_id: "consent-error",
+                    message: Texts::error_text,
+                    blocks: LOADING,
+                },
+            )
         }
-        (Phase::Redirecting, _) => return html! { <main><Busy text={t.redirecting} /></main> },
-        _ => return html! { <main><Loading blocks={LOADING} /></main> },
     };
     let (view, csrf, user) = view;
 
     let answer = |approve: bool| {
-        let (view, csrf, ctx, unticked, phase, error, busy, in_flight, request_id) = (
+        let (view, csrf, load, unticked, error, busy, in_flight, request_id) = (
             view.clone(),
             csrf.clone(),
-            ctx.clone(),
+            load.clone(),
             unticked.clone(),
-            phase.clone(),
             error.clone(),
             busy.clone(),
             in_flight.clone(),
@@ -170,8 +147,8 @@ pub fn authorize_page() -> Html {
             *in_flight.borrow_mut() = true;
             busy.set(true);
             error.set(None);
-            let (csrf, ctx, phase, error, busy, in_flight) =
-                (csrf.clone(), ctx.clone(), phase.clone(), error.clone(), busy.clone(), in_flight.clone());
+            let (csrf, load, error, busy, in_flight) =
+                (csrf.clone(), load.clone(), error.clone(), busy.clone(), in_flight.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 match api::consent(&csrf, &request_id, &req).await {
                     // Buttons stay disabled: the browser is leaving for the partner.
@@ -179,14 +156,8 @@ pub fn authorize_page() -> Html {
                     Err(err) => {
                         *in_flight.borrow_mut() = false;
                         busy.set(false);
-                        if err.error == api::CSRF {
-                            // The session ended meanwhile: fetch it again (to login if
-                            // nobody is logged in any more).
-                            session::reload(&ctx);
-                        }
-                        match phase_after_error(&err) {
-                            Some(next) => phase.set(next),
-                            None => error.set(Some(err.into())),
+                        if after_error(&load, &err) {
+                            error.set(Some(err.into()));
                         }
                     }
                 }
@@ -235,7 +206,7 @@ pub fn authorize_page() -> Html {
                 </div>
                 <p>{ t.consent_receives }</p>
                 <ul class="scopes">{ for scope_rows }</ul>
-                <Alert id="consent-error" message={error.as_ref().map(|n| AttrValue::from(t.notice(n)))} />
+                { alert("consent-error".into(), error.as_ref().map(|n| AttrValue::from(t.notice(n)))) }
                 <div class="actions">
                     <button id="approve" type="button" class="primary" disabled={*busy} onclick={answer(true)}>
                         { t.consent_approve }

@@ -6,7 +6,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::api;
-use crate::components::{Alert, Busy, LoadFailed, Loading};
+use crate::components::{alert, busy_line, load_failed, loading};
 use crate::i18n::{use_texts, Check, Notice};
 use crate::nav;
 use crate::session::{self, SessionAction, SessionContext, SessionState};
@@ -42,19 +42,19 @@ pub fn login_page() -> Html {
     });
 
     let info = match &state {
-        SessionState::Loading => return html! { <main><Loading blocks={LOADING} /></main> },
+        SessionState::Loading => return html! { <main>{ loading(t, LOADING) }</main> },
         SessionState::Failed(err) => {
             let ctx = ctx.clone();
             let on_retry = api::is_retryable(err).then(|| Callback::from(move |_: MouseEvent| session::reload(&ctx)));
             return html! {
                 <main>
                     <h1>{ t.login_title }</h1>
-                    <LoadFailed id="login-error" message={t.error_text(err)} {on_retry} />
+                    { load_failed(t, "login-error", t.error_text(err), on_retry) }
                 </main>
             };
         }
         SessionState::Ready(info) if info.user.is_some() => {
-            return html! { <main><Busy text={t.redirecting} /></main> };
+            return html! { <main>{ busy_line(t.redirecting) }</main> };
         }
         SessionState::Ready(info) => info.clone(),
     };
@@ -119,7 +119,7 @@ pub fn login_page() -> Html {
                 <label for="password">{ t.login_password_label }</label>
                 <input id="password" name="password" type="password" autocomplete="current-password"
                     value={(*password).clone()} oninput={on_password} />
-                <Alert id="login-error" message={error.as_ref().map(|n| AttrValue::from(t.notice(n)))} />
+                { alert("login-error".into(), error.as_ref().map(|n| AttrValue::from(t.notice(n)))) }
                 <button id="login-submit" type="submit" class="primary" disabled={*busy}>
                     { if *busy { t.login_submitting } else { t.login_submit } }
                 </button>

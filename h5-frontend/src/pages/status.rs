@@ -1,10 +1,11 @@
 //! Platform status: asks `/healthz` and `/readyz` and shows the answer.
 
 use yew::prelude::*;
+use yew_router::prelude::*;
 
 use crate::api::{self, Health};
 use crate::app::Route;
-use crate::components::NavLink;
+use crate::components::nav_link;
 use crate::i18n::use_texts;
 
 #[derive(Clone, PartialEq)]
@@ -17,6 +18,7 @@ enum State {
 #[function_component(StatusPage)]
 pub fn status_page() -> Html {
     let t = use_texts();
+    let navigator = use_navigator();
     let state = use_state(|| State::Loading);
     // Bumped by "Try again".
     let attempt = use_state(|| 0u32);
@@ -57,8 +59,8 @@ pub fn status_page() -> Html {
                 <p class="muted">{ t.status_tagline }</p>
             </section>
             <nav class="links">
-                <NavLink id="nav-apps" to={Route::Apps} text={t.nav_apps} />
-                <NavLink id="nav-account" to={Route::Account} text={t.nav_account} />
+                { nav_link(&navigator, "nav-apps", Route::Apps, t.nav_apps) }
+                { nav_link(&navigator, "nav-account", Route::Account, t.nav_account) }
             </nav>
         </main>
     }

@@ -15,10 +15,10 @@ use yew::prelude::*;
 
 use crate::api;
 use crate::clock::now_secs;
-use crate::components::{Alert, Busy, LoadFailed, Loading, PinKey, PinPad, PIN_LEN};
+use crate::components::{alert, PinKey, PinPad, PIN_LEN};
 use crate::i18n::{use_texts, Texts};
-use crate::nav::{self, go_to_login};
-use crate::session::{self, SessionContext, SessionState};
+use crate::load::{use_load, Pending};
+use crate::nav;
 use result::result_view;
 
 /// The grey blocks while loading: the order card and the PIN pad card.
@@ -32,11 +32,8 @@ type Call = Pin<Box<dyn Future<Output = Result<PayResult, H5Error>>>>;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Phase {
-    Loading,
-    Redirecting,
     Order(Rc<PayView>),
     Done(PayResult),
-    Failed(H5Error),
 }
 
 /// The POST that is running; every button waits meanwhile.
@@ -117,91 +114,51 @@ fn money(amount: &str, currency: &str) -> String {
 #[function_component(PayPage)]
 pub fn pay_page(props: &PayPageProps) -> Html {
     let t = use_texts();
-    let ctx = use_context::<SessionContext>();
-    let state = session::current(&ctx);
-    let phase = use_state(|| Phase::Loading);
-    // Bumped to load the order again after it changed under us (expired, paid…).
-    let reload = use_state(|| 0u32);
+    let load = {
+        let order_id = props.order_id.clone();
+        use_load(props.order_id.clone(), move || async move { api::pay_view(&order_id).await.map(phase_of_view) })
+    };
     let pin = use_reducer(PinEntry::default);
     let error = use_state(|| None::<H5Error>);
     let running = use_state(|| None::<Running>);
     // Synchronous guard: a double tap must not confirm (or cancel) twice.
     let in_flight = use_mut_ref(|| false);
 
-    {
-        let phase = phase.clone();
-        use_effect_with((state.clone(), *reload, props.order_id.clone()), move |(state, _, order_id)| match state {
-            SessionState::Loading => {}
-            SessionState::Failed(err) => phase.set(Phase::Failed(err.clone())),
-            SessionState::Ready(info) if info.user.is_none() => {
-                phase.set(Phase::Redirecting);
-                go_to_login();
-            }
-            SessionState::Ready(_) => {
-                let order_id = order_id.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    phase.set(match api::pay_view(&order_id).await {
-                        Ok(view) => phase_of_view(view),
-                        Err(err) if err.error == api::LOGIN_REQUIRED => {
-                            go_to_login();
-                            Phase::Redirecting
-                        }
-                        Err(err) => Phase::Failed(err),
-                    });
-                });
-            }
-        });
-    }
-
     // The result sends the browser back to the partner by itself; leaving the page
     // (or a new result) drops the timer.
-    let return_to = match &*phase {
-        Phase::Done(result) => web_url(result.return_to.as_deref()),
+    let done = match load.value() {
+        Some(Phase::Done(result)) => Some(result),
         _ => None,
     };
+    let return_to = done.and_then(|result| web_url(result.return_to.as_deref()));
     use_effect_with(return_to.clone(), |url| {
         let timer = url.clone().map(|url| Timeout::new(RETURN_AFTER_MS, move || nav::replace(&url)));
         move || drop(timer)
     });
 
-    let (view, info) = match (&*phase, &state) {
-        (Phase::Order(view), SessionState::Ready(info)) => (view.clone(), info),
-        (Phase::Done(result), _) => {
-            let message = error.as_ref().map(|err| AttrValue::from(pay_error_text(t, err)));
-            return result_view(t, result, return_to, message);
-        }
-        (Phase::Failed(err), _) => {
-            let on_retry = api::is_retryable(err).then(|| {
-                let (ctx, phase, reload) = (ctx.clone(), phase.clone(), reload.clone());
-                Callback::from(move |_: MouseEvent| {
-                    phase.set(Phase::Loading);
-                    session::retry(&ctx, &reload);
-                })
-            });
-            return html! {
-                <main>
-                    <h1>{ t.error_title }</h1>
-                    <LoadFailed id="pay-error" message={pay_error_text(t, err)} {on_retry} />
-                </main>
-            };
-        }
-        (Phase::Redirecting, _) => return html! { <main><Busy text={t.redirecting} /></main> },
-        _ => return html! { <main class="pay"><Loading blocks={LOADING} /></main> },
+    if let Some(result) = done {
+        let message = error.as_ref().map(|err| AttrValue::from(pay_error_text(t, err)));
+        return result_view(t, result, return_to, message);
+    }
+    let Some((Phase::Order(view), info)) = load.ready() else {
+        return load.pending(
+            t,
+            Pending {
+                title: None,
+                error_title: t.error_title,
+                error_id: "pay-error",
+                message: pay_error_text,
+                blocks: LOADING,
+            },
+        );
     };
     let csrf = info.csrf_token.clone();
     let order_id = props.order_id.to_string();
 
     // Runs one POST with every button disabled until it is done.
     let run = {
-        let (ctx, phase, reload, error, running, in_flight, view) = (
-            ctx.clone(),
-            phase.clone(),
-            reload.clone(),
-            error.clone(),
-            running.clone(),
-            in_flight.clone(),
-            view.clone(),
-        );
+        let (load, error, running, in_flight, view) =
+            (load.clone(), error.clone(), running.clone(), in_flight.clone(), view.clone());
         move |kind: Running, call: Call| {
             if *in_flight.borrow() {
                 return;
@@ -209,39 +166,27 @@ pub fn pay_page(props: &PayPageProps) -> Html {
             *in_flight.borrow_mut() = true;
             running.set(Some(kind));
             error.set(None);
-            let (ctx, phase, reload, error, running, in_flight, view) = (
-                ctx.clone(),
-                phase.clone(),
-                reload.clone(),
-                error.clone(),
-                running.clone(),
-                in_flight.clone(),
-                view.clone(),
-            );
+            let (load, error, running, in_flight, view) =
+                (load.clone(), error.clone(), running.clone(), in_flight.clone(), view.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let result = call.await;
                 *in_flight.borrow_mut() = false;
                 running.set(None);
                 let err = match result {
-                    Ok(result) if is_finished(&result.status) => return phase.set(Phase::Done(result)),
-                    Ok(_) => return reload.set(*reload + 1),
+                    Ok(result) if is_finished(&result.status) => return load.set(Phase::Done(result)),
+                    Ok(_) => return load.reload(),
                     Err(err) => err,
                 };
                 match err.error.as_str() {
-                    api::LOGIN_REQUIRED => {
-                        go_to_login();
-                        return phase.set(Phase::Redirecting);
-                    }
-                    // The session ended meanwhile: fetch it again (to login if nobody is
-                    // logged in any more); the order loads again with it.
-                    api::CSRF => session::reload(&ctx),
-                    "not_found" | "not_payer" => return phase.set(Phase::Failed(err)),
+                    "not_found" | "not_payer" => return load.fail(err),
                     // The order changed under us: load it again (usually the result).
-                    "expired" | "already_paid" | "order_failed" => reload.set(*reload + 1),
+                    "expired" | "already_paid" | "order_failed" => load.reload(),
                     "pin_not_set" => {
-                        phase.set(Phase::Order(Rc::new(PayView { pin_set: false, ..(*view).clone() })));
-                        return;
+                        return load.set(Phase::Order(Rc::new(PayView { pin_set: false, ..(*view).clone() })));
                     }
+                    // To login; or, with a stale CSRF token, the session again (to login
+                    // if nobody is logged in any more; the order loads again with it).
+                    _ if !load.after_error(&err) => return,
                     _ => {}
                 }
                 error.set(Some(err));
@@ -347,7 +292,7 @@ pub fn pay_page(props: &PayPageProps) -> Html {
                     </div>
                 </dl>
             </section>
-            <Alert id="pay-error" {message} />
+            { alert("pay-error".into(), message) }
             { action }
             if !expired {
                 <div class="actions">

@@ -3,7 +3,7 @@
 use opengate_shared::h5api::PayResult;
 use yew::prelude::*;
 
-use crate::components::Alert;
+use crate::components::alert;
 use crate::i18n::Texts;
 
 /// The finished order: paid or failed (with why), and the way back to the partner.
@@ -32,7 +32,7 @@ pub(super) fn result_view(t: &Texts, result: &PayResult, return_to: Option<Strin
                         <p id="pay-reason">{ reason }</p>
                     }
                 </div>
-                <Alert id="pay-error" message={error} />
+                { alert("pay-error".into(), error) }
                 if let Some(url) = return_to {
                     <a id="pay-return" class="button" href={url}>{ t.pay_return }</a>
                     <p class="muted">{ t.pay_returning }</p>

@@ -9,6 +9,7 @@ use crate::i18n::{use_texts, LangProvider};
 use crate::pages::account::AccountPage;
 use crate::pages::apps::AppsPage;
 use crate::pages::authorize::AuthorizePage;
+use crate::pages::console::{ConsoleAppPage, ConsoleListPage, DeliveriesPage};
 use crate::pages::error::ErrorPage;
 use crate::pages::login::LoginPage;
 use crate::pages::pay::PayPage;
@@ -29,6 +30,12 @@ pub enum Route {
     Pay { order_id: String },
     #[at("/h5/account")]
     Account,
+    #[at("/h5/console")]
+    Console,
+    #[at("/h5/console/:app_id")]
+    ConsoleApp { app_id: String },
+    #[at("/h5/console/:app_id/orders/:order_id")]
+    ConsoleDeliveries { app_id: String, order_id: String },
     #[at("/h5/error")]
     Error,
     #[not_found]
@@ -44,6 +51,13 @@ fn switch(route: Route) -> Html {
         Route::Apps => html! { <AppsPage /> },
         Route::Pay { order_id } => html! { <PayPage {order_id} /> },
         Route::Account => html! { <AccountPage /> },
+        Route::Console => html! { <ConsoleListPage /> },
+        // Keyed by the app: another app starts with a fresh page (no secret carried over).
+        Route::ConsoleApp { app_id } => {
+            let key = app_id.clone();
+            html! { <ConsoleAppPage {key} {app_id} /> }
+        }
+        Route::ConsoleDeliveries { app_id, order_id } => html! { <DeliveriesPage {app_id} {order_id} /> },
         Route::Error => html! { <ErrorPage /> },
         Route::NotFound => html! { <NotFound /> },
     }

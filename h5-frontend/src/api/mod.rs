@@ -2,6 +2,8 @@
 //! along by itself); every call goes through [`request`], which adds the CSRF header on
 //! POST and turns every failure into the contract's [`H5Error`].
 
+pub mod console;
+
 use gloo_net::http::{Request, RequestBuilder};
 use opengate_shared::h5api::{
     AccountView, AuthorizeView, ConfirmRequest, ConsentRequest, GrantView, H5Error, LoginRequest, PayResult, PayView,

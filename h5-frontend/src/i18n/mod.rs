@@ -6,6 +6,7 @@
 //! Pages keep what they want to say untranslated ([`Notice`], `H5Error`) and translate
 //! while rendering, so a switch changes messages already on screen too.
 
+mod console;
 mod context;
 mod en;
 mod format;
@@ -13,6 +14,7 @@ mod ko;
 mod texts;
 mod zh;
 
+pub use console::ConsoleTexts;
 pub use context::{use_lang, use_set_lang, use_texts, LangContext, LangProvider, LangState, LANG_STORAGE_KEY};
 pub use en::EN;
 pub use ko::KO;

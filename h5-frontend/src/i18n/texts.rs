@@ -5,7 +5,7 @@
 
 use opengate_shared::h5api::H5Error;
 
-use super::{format, Check, Lang, Notice};
+use super::{format, Check, ConsoleTexts, Lang, Notice};
 use crate::api;
 
 /// The texts of one language.
@@ -30,6 +30,7 @@ pub struct Texts {
     pub status_tagline: &'static str,
     pub nav_apps: &'static str,
     pub nav_account: &'static str,
+    pub nav_console: &'static str,
 
     pub login_title: &'static str,
     pub login_account_label: &'static str,
@@ -146,6 +147,10 @@ pub struct Texts {
     pub err_order_failed: &'static str,
     pub err_not_payer: &'static str,
     pub err_frozen: &'static str,
+    pub err_conflict: &'static str,
+
+    /// The developer console.
+    pub console: ConsoleTexts,
 }
 
 impl Texts {
@@ -168,6 +173,11 @@ impl Texts {
     /// A calendar day in this language, in the browser's time zone.
     pub fn date(&self, unix_secs: i64) -> String {
         format::date(self.lang, unix_secs)
+    }
+
+    /// A local day and time of day in this language (`Nov 23, 2026 14:05`).
+    pub fn date_time(&self, unix_secs: i64) -> String {
+        format!("{} {}", self.date(unix_secs), format::time(unix_secs))
     }
 
     /// "Authorized on <day>".
@@ -243,6 +253,7 @@ impl Texts {
             "order_failed" => self.err_order_failed,
             "not_payer" => self.err_not_payer,
             "frozen" => self.err_frozen,
+            "conflict" => self.err_conflict,
             code => match api::http_status_of(code) {
                 Some(status) => return self.err_http.replace("{status}", status),
                 None => return err.message.clone(),
@@ -258,7 +269,7 @@ mod tests {
     use crate::i18n::{EN, KO, ZH};
     use wasm_bindgen_test::wasm_bindgen_test;
 
-    const CODES: [&str; 20] = [
+    const CODES: [&str; 21] = [
         "login_required",
         "bad_credentials",
         "locked",
@@ -277,6 +288,7 @@ mod tests {
         "order_failed",
         "not_payer",
         "frozen",
+        "conflict",
         "network",
         "bad_response",
     ];
@@ -327,6 +339,13 @@ mod tests {
                 (t.err_locked_until, "{time}"),
                 (t.err_wrong_pin_left, "{n}"),
                 (t.err_http, "{status}"),
+                (t.console.remove_name, "{name}"),
+                (t.console.keys_count, "{n}"),
+                (t.console.keys_count, "{max}"),
+                (t.console.keys_full, "{max}"),
+                (t.console.key_created, "{date}"),
+                (t.console.previous_until, "{date}"),
+                (t.console.perm_apply_for, "{name}"),
             ] {
                 assert!(text.contains(key), "{:?}: {text}", t.lang);
             }

@@ -189,6 +189,7 @@ pub fn account_page() -> Html {
             </section>
             <nav class="links">
                 { nav_link(&navigator, "nav-apps", Route::Apps, t.nav_apps) }
+                { nav_link(&navigator, "nav-console", Route::Console, t.nav_console) }
             </nav>
             if let Some(user) = &info.user {
                 <p class="muted whoami-below">{ t.logged_in(&user.nickname, &user.account) }</p>

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod apps;
 pub mod authorize;
+pub mod console;
 pub mod error;
 pub mod login;
 pub mod pay;

@@ -51,6 +51,16 @@ pub fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
+/// Whether a partner's redirect may be followed: never a URL whose scheme runs code
+/// in our origin (`javascript:`, `data:`, `vbscript:`), however it is spelled. Web
+/// addresses and native apps' own schemes (`myapp://callback`) pass.
+pub fn is_safe_redirect(url: &str) -> bool {
+    // Browsers drop tabs and newlines anywhere, and controls and spaces at the ends.
+    let cleaned: String = url.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
+    let scheme = cleaned.trim_matches(|c: char| c <= ' ').split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+    !matches!(scheme.as_deref(), Some("javascript" | "data" | "vbscript"))
+}
+
 /// JavaScript's `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )`
 /// is percent-encoded as UTF-8.
 pub fn encode_uri_component(s: &str) -> String {
@@ -98,6 +108,19 @@ mod tests {
     fn encodes_like_javascript() {
         assert_eq!(encode_uri_component("/h5/authorize?request=ar_1-x"), "%2Fh5%2Fauthorize%3Frequest%3Dar_1-x");
         assert_eq!(encode_uri_component("a b&c=é"), "a%20b%26c%3D%C3%A9");
+    }
+
+    #[wasm_bindgen_test]
+    fn script_schemes_are_never_followed() {
+        for url in ["https://shop.example/cb?code=1", "http://127.0.0.1:8081/cb", "myapp://callback?code=1", "/h5/apps"]
+        {
+            assert!(is_safe_redirect(url), "{url}");
+        }
+        for url in
+            ["javascript:alert(1)", " JavaScript:alert(1)", "java\tscript:alert(1)", "data:text/html,x", "VBScript:x"]
+        {
+            assert!(!is_safe_redirect(url), "{url}");
+        }
     }
 
     #[wasm_bindgen_test]

@@ -42,6 +42,15 @@ fn dead_text(t: &Texts, why: &Notice) -> String {
     }
 }
 
+/// Back to the partner, unless its redirect would run a script in our origin.
+fn leave(url: &str) -> Result<(), H5Error> {
+    if !nav::is_safe_redirect(url) {
+        return Err(H5Error::new(api::INVALID_REQUEST, "The app's redirect URI is not a web or app address."));
+    }
+    nav::replace(url);
+    Ok(())
+}
+
 /// What a failed call does to the page: `true` when the form stays, with the error.
 fn after_error(load: &LoadHandle<Phase>, err: &H5Error) -> bool {
     if is_dead(err) {
@@ -65,7 +74,7 @@ pub fn authorize_page() -> Html {
             match api::authorize_view(&request_id, nav::device_id().as_deref()).await {
                 // Every scope was granted before: straight back to the app.
                 Ok(AuthorizeView { redirect: Some(redirect), .. }) => {
-                    nav::replace(&redirect);
+                    leave(&redirect)?;
                     Ok(Phase::Leaving)
                 }
                 Ok(view) => Ok(Phase::Form(view)),
@@ -152,7 +161,11 @@ pub fn authorize_page() -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 match api::consent(&csrf, &request_id, &req).await {
                     // Buttons stay disabled: the browser is leaving for the partner.
-                    Ok(answer) => nav::replace(&answer.redirect),
+                    Ok(answer) => {
+                        if let Err(err) = leave(&answer.redirect) {
+                            load.fail(err);
+                        }
+                    }
                     Err(err) => {
                         *in_flight.borrow_mut() = false;
                         busy.set(false);

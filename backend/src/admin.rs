@@ -287,6 +287,14 @@ pub fn validate_redirect_uri(uri: &str) -> Result<()> {
     if parsed.fragment().is_some() {
         return Err(AdminError::Invalid("a redirect URI must not have a #fragment".into()));
     }
+    // The consent page sends the browser there from our own origin: a scheme that
+    // runs or embeds content would run it as us.
+    if matches!(parsed.scheme(), "javascript" | "data" | "vbscript" | "file" | "blob" | "about") {
+        return Err(AdminError::Invalid(format!(
+            "a redirect URI cannot use the {}: scheme (use https://, or your app's own scheme)",
+            parsed.scheme()
+        )));
+    }
     if uri.len() > 512 {
         return Err(AdminError::Invalid("a redirect URI must be at most 512 characters".into()));
     }

@@ -135,6 +135,15 @@ async fn admin_manages_urls_notify_secret_and_permission_applications() {
     assert_eq!((status, err["error"].as_str()), (400, Some("invalid_request")), "unknown fields refused: {err}");
     let (status, err) = post(&app, &h5, a, "/redirect-uris", &json!({"value": "x".repeat(20_000)})).await;
     assert_eq!((status, err["error"].as_str()), (400, Some("invalid_request")), "{err}");
+    for bad in
+        ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,<b>x</b>", "vbscript:x", "file:///etc/passwd"]
+    {
+        let (status, err) = post(&app, &h5, a, "/redirect-uris", &json!({"value": bad})).await;
+        assert_eq!((status, err["error"].as_str()), (400, Some("invalid_request")), "{bad}: {err}");
+    }
+    let (_, view) = post(&app, &h5, a, "/redirect-uris", &json!({"value": "myapp://oauth/cb"})).await;
+    assert_eq!(view["redirect_uris"], json!(["myapp://oauth/cb"]), "a native app's own scheme is fine");
+    post(&app, &h5, a, "/redirect-uris/remove", &json!({"value": "myapp://oauth/cb"})).await;
     let (_, view) = post(&app, &h5, a, "/redirect-uris", &json!({"value": "https://shop.example/cb"})).await;
     assert_eq!(view["redirect_uris"], json!(["https://shop.example/cb"]));
     let (_, view) = post(&app, &h5, a, "/redirect-uris/remove", &json!({"value": "https://shop.example/cb"})).await;

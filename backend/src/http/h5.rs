@@ -119,12 +119,13 @@ async fn add_headers(State(h): State<Arc<SecurityHeaders>>, req: Request, next: 
     resp
 }
 
-/// `/h5/name-0123456789abcdef.ext` or `…_bg.wasm`: a file name with Trunk's 16-hex hash.
+/// `/h5/name-0123456789abcdef.ext` or `…_bg.wasm`: a file name with Trunk's hash, a
+/// 64-bit number in hex without leading zeros (so sometimes fewer than 16 digits).
 fn is_hashed_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or("");
     let stem = name.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-').is_some_and(|(_, h)| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, h)| (8..=16).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Writes `name.gz` beside every text or wasm file of the build that lacks a fresh
@@ -191,6 +192,7 @@ mod tests {
         assert!(is_hashed_asset("/h5/h5-frontend-6080d3a75cf6802c_bg.wasm"));
         assert!(is_hashed_asset("/h5/h5-frontend-6080d3a75cf6802c.js"));
         assert!(is_hashed_asset("/h5/style-c1dd03a9c64b33c1.css"));
+        assert!(is_hashed_asset("/h5/h5-frontend-4a220b1da609a6.js"), "leading zeros are dropped");
         assert!(!is_hashed_asset("/h5/pay/ord_123"));
         assert!(!is_hashed_asset("/h5/"));
     }

@@ -182,3 +182,139 @@ async fn english_from_the_switcher() {
     let p = partner(&app).await;
     walk(&app, &p, &EN, "ko-KR", Choose::Switcher).await;
 }
+
+/// What an app's admin reads in the developer console, per language.
+struct ConsoleExpect {
+    code: &'static str,
+    browser_lang: &'static str,
+    title: &'static str,
+    keys: &'static str,
+    permissions: &'static str,
+    delivery_log: &'static str,
+}
+
+const CONSOLE: [ConsoleExpect; 3] = [
+    ConsoleExpect {
+        code: "zh",
+        browser_lang: "zh-CN",
+        title: "开发者控制台",
+        keys: "密钥管理",
+        permissions: "接口权限",
+        delivery_log: "通知记录",
+    },
+    ConsoleExpect {
+        code: "ko",
+        browser_lang: "ko-KR",
+        title: "개발자 콘솔",
+        keys: "키 관리",
+        permissions: "권한",
+        delivery_log: "알림 전송 기록",
+    },
+    ConsoleExpect {
+        code: "en",
+        browser_lang: "en-US",
+        title: "Developer console",
+        keys: "Key pairs",
+        permissions: "Permissions",
+        delivery_log: "Delivery log",
+    },
+];
+
+/// The console in each language: log in as the app's admin → app list → app page →
+/// a new key (its secret shown once and it signs) → an IP binding added and removed →
+/// disable and enable → a redirect URI → notify-secret rotation → a permission
+/// application → orders → the delivery log of a paid order.
+#[tokio::test]
+async fn developer_console_in_three_languages() {
+    use opengate_e2e::pay::{confirm, Receiver};
+    let app = spawn_app().await;
+    let (p, _) = opengate_e2e::console::admin_partner(&app).await;
+    enable_pay(&app, &p).await;
+    let admin = opengate::admin::app_report(&app.state, &p.app_id).await.expect("report").admin_user_id;
+    let admin_email = opengate::admin::find_user(&app.state, &admin).await.expect("admin").email.expect("email");
+    let rx = Receiver::start().await;
+    opengate::admin::set_notify_url(&app.state, &p.app_id, Some(&rx.url())).await.expect("notify url");
+    let (_, _, payer_h5) = payer(&app, "100.00").await;
+    let o = new_order(&app, &p, &order("CONSOLE-1", "3.00")).await;
+    let order_id = o["order_id"].as_str().expect("id").to_owned();
+    assert_eq!(confirm(&app, &payer_h5, &order_id, PIN).await.0, 200);
+    rx.wait_for(1, WAIT).await;
+
+    for e in &CONSOLE {
+        let Some(b) = browser::start_in(390, 844, e.browser_lang).await else { return };
+        let shot = |n: &str| format!("i18n-{}-console-{n}", e.code);
+        b.client.goto(&app.url("/h5/login?next=%2Fh5%2Fconsole")).await.expect("login page");
+        wait_for(&b, "#account").await.send_keys(&admin_email).await.expect("account");
+        wait_for(&b, "#password").await.send_keys(PASSWORD).await.expect("password");
+        wait_for(&b, "#login-submit").await.click().await.expect("log in");
+        b.wait_text("main h1", |t| t == e.title, WAIT).await;
+        b.screenshot(&shot("1-list")).await;
+        wait_for(&b, &format!("a.console-app[data-app=\"{}\"]", p.app_id)).await.click().await.expect("open app");
+        b.wait_text("#keys h2", |t| t == e.keys, WAIT).await;
+        b.wait_text("#permissions h2", |t| t == e.permissions, WAIT).await;
+
+        // A new key: the secret is shown once, and it signs.
+        wait_for(&b, "#create-key").await.click().await.expect("create key");
+        let ak = b.wait_text("#new-secret-access-key", |t| t.starts_with("ak"), WAIT).await;
+        let sk = b.wait_text("#new-secret-value", |t| t.len() == 43, WAIT).await;
+        b.screenshot(&shot("2-new-key")).await;
+        let k = Partner { access_key: ak.clone(), secret_key: sk.clone(), ..p.clone() };
+        let ping = opengate_e2e::send(opengate_e2e::Signed::new(&k, "GET", "/open/v1/ping", b"").request(&app)).await;
+        assert_eq!(ping.0, 200, "the key made in the console signs: {:?}", ping.1);
+        wait_for(&b, "#new-secret-done").await.click().await.expect("done");
+        let page = b.client.source().await.expect("source");
+        assert!(!page.contains(&sk), "the secret is gone from the page once acknowledged");
+
+        // IP binding, disable and enable on the new key.
+        let row = format!("li.key[data-key=\"{ak}\"]");
+        wait_for(&b, &format!("{row} input.ip-input")).await.send_keys("10.0.0.0/8").await.expect("rule");
+        wait_for(&b, &format!("{row} button.ip-add")).await.click().await.expect("bind");
+        wait_for(&b, &format!("{row} li.ip[data-rule=\"10.0.0.0/8\"] button.ip-remove"))
+            .await
+            .click()
+            .await
+            .expect("rm");
+        wait_for(&b, &format!("{row} .ip-none")).await;
+        wait_for(&b, &format!("{row} button[data-action=\"disable\"]")).await.click().await.expect("disable");
+        wait_for(&b, &format!("{row}[data-enabled=\"false\"] button[data-action=\"enable\"]"))
+            .await
+            .click()
+            .await
+            .expect("on");
+        wait_for(&b, &format!("{row}[data-enabled=\"true\"]")).await;
+
+        // A redirect URI; a notify-secret rotation; a permission application.
+        let uri = format!("https://{}.shop.example/cb", e.code);
+        wait_for(&b, "#redirect-uri-input").await.send_keys(&uri).await.expect("uri");
+        wait_for(&b, "#redirect-uri-add").await.click().await.expect("add uri");
+        wait_for(&b, &format!("li.redirect-uri[data-value=\"{uri}\"]")).await;
+        wait_for(&b, "#rotate-secret").await.click().await.expect("rotate");
+        wait_for(&b, "#rotate-secret-confirm").await.click().await.expect("confirm rotate");
+        let secret = b.wait_text("#new-notify-secret", |t| t.starts_with("whsec_"), WAIT).await;
+        let signing = opengate::admin::notify_secrets(&app.state, &p.app_id).await.expect("secrets");
+        assert_eq!(signing[0], secret, "the secret shown is the one that signs now");
+        wait_for(&b, "#new-notify-secret-done").await.click().await.expect("done");
+        wait_for(&b, "#previous-secret-until").await;
+        if e.code == "zh" {
+            wait_for(&b, "li.permission[data-permission=\"user_lookup\"] button.apply")
+                .await
+                .click()
+                .await
+                .expect("apply");
+            wait_for(&b, "li.permission[data-permission=\"user_lookup\"][data-status=\"applied\"]").await;
+        }
+        b.screenshot(&shot("3-app")).await;
+
+        // Orders and the delivery log of the paid one.
+        let paid =
+            format!("li.order[data-order=\"{order_id}\"][data-status=\"paid\"][data-notification=\"delivered\"]");
+        wait_for(&b, &format!("{paid} a.deliveries")).await.click().await.expect("open log");
+        b.wait_text("main h1", |t| t == e.delivery_log, WAIT).await;
+        b.wait_text("#delivery-log li.notification[data-status=\"delivered\"] li.attempt", |t| t.contains("200"), WAIT)
+            .await;
+        b.screenshot(&shot("4-deliveries")).await;
+        b.close().await;
+    }
+    let uris = opengate::admin::app_report(&app.state, &p.app_id).await.expect("report").redirect_uris;
+    assert_eq!(uris.len(), 3, "one redirect URI added per language: {uris:?}");
+}

@@ -48,6 +48,9 @@ pub enum Command {
     Currency(CurrencyCmd),
     #[command(subcommand)]
     Order(OrderCmd),
+    /// Partner sites whose users come in (joint login, import links, deductions).
+    #[command(subcommand)]
+    Source(crate::inbound::cli::SourceCmd),
     /// Credit a user's balance (operator funding; journaled).
     Credit {
         /// User id, mobile or e-mail.
@@ -307,6 +310,7 @@ async fn operate(st: &crate::state::AppState, cmd: Command) -> anyhow::Result<St
         Command::Order(OrderCmd::Deliveries { order_id }) => {
             serde_json::to_string_pretty(&admin::order_deliveries(st, &order_id).await?)?
         }
+        Command::Source(cmd) => crate::inbound::cli::operate(st, cmd).await?,
         Command::Serve { .. } | Command::Demo | Command::Migrate | Command::GenMasterKey => String::new(),
     })
 }

@@ -65,6 +65,12 @@ pub struct Config {
     /// Outbound calls refuse loopback, private and link-local addresses except in
     /// these ranges (e.g. `["127.0.0.0/8"]` for a local demo). Demo mode adds loopback.
     pub outbound_allow_cidrs: Vec<IpNet>,
+    /// Sources (SPEC §9): a partner's user API or deduction endpoint that has not
+    /// answered in this time has failed.
+    pub source_timeout_ms: u64,
+    /// Sources: how often one debit is tried within the user's request before the
+    /// page says "still confirming" (the worker keeps retrying it with the same id).
+    pub deduct_attempts: u32,
     /// `text` or `json` logs.
     pub log_format: String,
 }
@@ -104,6 +110,8 @@ impl Default for Config {
             notify_poll_ms: 500,
             notify_batch: 256,
             outbound_allow_cidrs: Vec::new(),
+            source_timeout_ms: 5_000,
+            deduct_attempts: 3,
             log_format: "text".into(),
         }
     }
@@ -207,6 +215,12 @@ impl Config {
                 "notify_give_up_after_secs = {} must be within 0..=2592000 (30 days)",
                 self.notify_give_up_after_secs
             ));
+        }
+        if !(100..=60_000).contains(&self.source_timeout_ms) {
+            return bad(format!("source_timeout_ms = {} must be within 100..=60000", self.source_timeout_ms));
+        }
+        if !(1..=10).contains(&self.deduct_attempts) {
+            return bad(format!("deduct_attempts = {} must be within 1..=10", self.deduct_attempts));
         }
         if !(100..=60_000).contains(&self.notify_timeout_ms) {
             return bad(format!("notify_timeout_ms = {} must be within 100..=60000", self.notify_timeout_ms));

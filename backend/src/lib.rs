@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod inbound;
 pub mod login;
 pub mod notify;
 pub mod password;

@@ -9,6 +9,7 @@ pub mod h5api;
 pub mod ids;
 pub mod pay;
 pub mod signing;
+pub mod source;
 pub mod webhook;
 
 pub use error::{ApiEnvelope, ErrorCode};

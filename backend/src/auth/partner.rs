@@ -38,8 +38,10 @@ pub async fn require_signature(State(st): State<AppState>, req: Request, next: N
     if !is_open_api_path(req.uri().path()) {
         return next.run(req).await;
     }
+    let jsonapi = crate::http::jsonapi::is_jsonapi_path(req.uri().path());
     match authenticate(&st, req).await {
         Ok(req) => next.run(req).await,
+        Err(e) if jsonapi => crate::http::jsonapi::error_response(e),
         Err(e) => e.into_response(),
     }
 }

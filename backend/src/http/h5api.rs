@@ -127,7 +127,7 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
     })
 }
 
-fn set_cookie(st: &AppState, value: &str) -> HeaderValue {
+pub(crate) fn set_cookie(st: &AppState, value: &str) -> HeaderValue {
     let secure = if st.config.https() { "; Secure" } else { "" };
     let v = format!(
         "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",

@@ -4,11 +4,14 @@
 pub mod console;
 pub mod error;
 pub mod h5;
+pub mod h5_inbound;
 pub mod h5api;
 pub mod h5pay;
 pub mod health;
+pub mod jsonapi;
 pub mod oauth;
 pub mod open;
+pub mod open_inbound;
 pub mod open_login;
 pub mod open_pay;
 pub mod telemetry;
@@ -37,6 +40,9 @@ pub fn app(state: AppState) -> Router {
         .merge(h5pay::router())
         .merge(console::router())
         .merge(open_pay::router())
+        .merge(open_inbound::router())
+        .merge(jsonapi::router())
+        .merge(h5_inbound::router())
         .route_layer(from_fn(telemetry::mark_route))
         .merge(h5)
         .fallback(not_found)
@@ -52,6 +58,10 @@ pub fn app(state: AppState) -> Router {
 async fn not_found(req: Request) -> Response {
     if is_open_api_path(req.uri().path()) {
         // Only reached by correctly signed requests: authentication runs first.
+        let e = ApiError::new(ErrorCode::U0404, format!("no endpoint {} {}", req.method(), req.uri().path()));
+        if jsonapi::is_jsonapi_path(req.uri().path()) {
+            return jsonapi::error_response(e);
+        }
         return ApiError::new(ErrorCode::U0404, format!("no endpoint {} {}", req.method(), req.uri().path()))
             .into_response();
     }

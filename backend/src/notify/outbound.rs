@@ -139,6 +139,55 @@ impl Outbound {
     }
 }
 
+/// A partner's answer to [`Outbound::call`]: its status and at most
+/// [`MAX_RESPONSE_BYTES`] of its body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Outbound {
+    /// One call to a partner (source user APIs and deductions, SPEC §9) under the same
+    /// rules as notifications: refused internal addresses, no redirects (a 3xx comes
+    /// back as it is), a timeout, and an answer larger than the cap is an error.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: Option<Vec<u8>>,
+        timeout: std::time::Duration,
+    ) -> Result<Answer, String> {
+        if let Some(why) = self.refuse_reason(url) {
+            return Err(format!("refused: {why}"));
+        }
+        let mut rb = self.client.request(method, url).timeout(timeout);
+        for (k, v) in headers {
+            rb = rb.header(*k, v);
+        }
+        if let Some(b) = body {
+            rb = rb.header(reqwest::header::CONTENT_TYPE, "application/json").body(b);
+        }
+        let mut resp = rb.send().await.map_err(|e| describe(&e))?;
+        let status = resp.status().as_u16();
+        let mut out = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(c)) => {
+                    if out.len() + c.len() > MAX_RESPONSE_BYTES {
+                        return Err(format!("the answer is larger than {MAX_RESPONSE_BYTES} bytes"));
+                    }
+                    out.extend_from_slice(&c);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(format!("reading the answer: {}", describe(&e))),
+            }
+        }
+        Ok(Answer { status, body: out })
+    }
+}
+
 /// A transport error in one line, with its causes (the resolver's refusal among them).
 fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {

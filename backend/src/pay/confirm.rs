@@ -69,7 +69,7 @@ pub async fn set_pin(st: &AppState, user_id: &str, current: Option<&str>, new_pi
 
 /// The user's `open_id` for the order's app, created (with the `union_id`) the first
 /// time they pay it: notifications name the payer by it.
-async fn payer_open_id(st: &AppState, user_id: &str, app_id: &str) -> Result<String> {
+pub(crate) async fn payer_open_id(st: &AppState, user_id: &str, app_id: &str) -> Result<String> {
     if let Some((open_id, _)) = oauth::ids_for(&st.db.pool, user_id, app_id).await? {
         return Ok(open_id);
     }

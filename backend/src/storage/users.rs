@@ -90,3 +90,57 @@ pub async fn mark_password_login<'e, E: Executor<'e, Database = Any>>(ex: E, id:
         .await
         .map(|_| ())
 }
+
+/// A user as the JSON:API user lookup shows them (SPEC §9): never a secret.
+#[derive(Debug, Clone)]
+pub struct LookupRow {
+    pub id: String,
+    pub username: Option<String>,
+    pub mobile: Option<String>,
+    pub nickname: String,
+    pub status: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const LOOKUP_COLS: &str = "id, username, mobile, nickname, status, created_at, updated_at";
+
+fn lookup_row(r: &sqlx::any::AnyRow) -> sqlx::Result<LookupRow> {
+    Ok(LookupRow {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        mobile: r.try_get("mobile")?,
+        nickname: r.try_get("nickname")?,
+        status: r.try_get("status")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+/// `filter[cellPhone]`: at most one account has a mobile.
+pub async fn lookup_by_mobile<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    mobile: &str,
+) -> sqlx::Result<Vec<LookupRow>> {
+    let sql = format!("SELECT {LOOKUP_COLS} FROM users WHERE mobile = $1");
+    sqlx::query(&sql).bind(mobile).fetch_all(ex).await?.iter().map(lookup_row).collect()
+}
+
+/// `filter[userName]`: the user name is `username`, or the mobile when there is none
+/// (the third seed document's rule), or else the user id.
+pub async fn lookup_by_username<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    name: &str,
+) -> sqlx::Result<Vec<LookupRow>> {
+    let sql = format!(
+        "SELECT {LOOKUP_COLS} FROM users WHERE username = $1 \
+         OR (username IS NULL AND mobile = $1) OR (username IS NULL AND mobile IS NULL AND id = $1) \
+         ORDER BY created_at, id LIMIT 50"
+    );
+    sqlx::query(&sql).bind(name).fetch_all(ex).await?.iter().map(lookup_row).collect()
+}
+
+pub async fn lookup_by_id<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str) -> sqlx::Result<Option<LookupRow>> {
+    let sql = format!("SELECT {LOOKUP_COLS} FROM users WHERE id = $1");
+    sqlx::query(&sql).bind(id).fetch_optional(ex).await?.map(|r| lookup_row(&r)).transpose()
+}

@@ -5,6 +5,8 @@ mod admin;
 mod console;
 mod h5;
 mod i18n_browser;
+mod inbound;
+mod jsonapi;
 mod login;
 mod login_browser;
 mod oauth_std;

@@ -17,7 +17,9 @@ use rand::Rng;
 pub mod bench;
 pub mod browser;
 pub mod console;
+pub mod inbound;
 pub mod login;
+pub mod partner_site;
 pub mod pay;
 
 /// Which database the suite runs against.

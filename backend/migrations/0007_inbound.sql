@@ -81,5 +81,9 @@ CREATE TABLE deductions (
     created_at  BIGINT NOT NULL,
     updated_at  BIGINT NOT NULL
 );
+-- While a debit is in flight the order names it: nothing else may pay, close or
+-- expire the order (the partner may already have taken the money).
+ALTER TABLE orders ADD COLUMN deduction_id TEXT;
+
 CREATE UNIQUE INDEX deductions_live ON deductions (order_id) WHERE status <> 'failed';
 CREATE INDEX deductions_pending ON deductions (updated_at) WHERE status = 'pending';

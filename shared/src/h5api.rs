@@ -165,6 +165,29 @@ pub struct PayView {
     /// Where to send the browser when the order is finished (the partner's
     /// `return_url` with `order_id`, `trade_no` and `status`), if it gave one.
     pub return_to: Option<String>,
+    /// Partner sites the user came from that can take this payment in their own
+    /// currency (SPEC §9): `POST /api/h5/pay/{order_id}/source`.
+    #[serde(default)]
+    pub sources: Vec<SourceOption>,
+}
+
+/// Paying in a partner source's own currency, at its fixed rate (rounded up).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceOption {
+    pub code: String,
+    pub name: String,
+    pub amount: String,
+    pub currency: String,
+}
+
+/// `POST /api/h5/pay/{order_id}/source`: pay through the source's deduction
+/// endpoint. Errors as for confirm, plus `source_refused` (409, the partner's words)
+/// and `source_pending` (503: not confirmed yet; trying again reuses the same debit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourcePayRequest {
+    pub source: String,
+    pub pin: String,
 }
 
 /// `POST /api/h5/pay/{order_id}/confirm`. Errors (`H5Error::error`): `wrong_pin`

@@ -3,9 +3,11 @@
 
 mod admin;
 mod console;
+mod demo_partner;
 mod h5;
 mod i18n_browser;
 mod inbound;
+mod inbound_pay;
 mod jsonapi;
 mod login;
 mod login_browser;

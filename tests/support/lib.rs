@@ -17,6 +17,7 @@ use rand::Rng;
 pub mod bench;
 pub mod browser;
 pub mod console;
+pub mod demo_partner;
 pub mod inbound;
 pub mod login;
 pub mod partner_site;

@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use opengate_shared::amount::format_amount;
-use opengate_shared::h5api::{AccountView, BalanceView, ConfirmRequest, PayResult, PayView, PinSet, SetPinRequest};
+use opengate_shared::h5api::{
+    AccountView, BalanceView, ConfirmRequest, PayResult, PayView, PinSet, SetPinRequest, SourcePayRequest,
+};
 
 use super::h5api::{checked, current, json_body, no_store, user_of, H5ApiError, H5Result};
 use crate::pay::{self, confirm, PayError};
@@ -19,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/h5/pay/{order_id}", get(view))
         .route("/api/h5/pay/{order_id}/confirm", post(confirm_payment))
         .route("/api/h5/pay/{order_id}/cancel", post(cancel))
+        .route("/api/h5/pay/{order_id}/source", post(pay_with_source))
         .route("/api/h5/account", get(account))
         .route("/api/h5/account/pin", post(set_pin))
 }
@@ -31,6 +34,8 @@ fn h5_error(st: &AppState, e: PayError) -> Response {
         PayError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
         PayError::NotPayer => (StatusCode::FORBIDDEN, "not_payer"),
         PayError::Frozen => (StatusCode::FORBIDDEN, "frozen"),
+        PayError::SourceRefused(_) => (StatusCode::CONFLICT, "source_refused"),
+        PayError::SourcePending => (StatusCode::SERVICE_UNAVAILABLE, "source_pending"),
         PayError::WrongPin(_) => (StatusCode::BAD_REQUEST, "wrong_pin"),
         PayError::PinLocked(_) => (StatusCode::TOO_MANY_REQUESTS, "pin_locked"),
         PayError::PinNotSet => (StatusCode::CONFLICT, "pin_not_set"),
@@ -79,6 +84,14 @@ async fn view(State(st): State<AppState>, Path(order_id): Path<String>, headers:
         Ok(v) => v,
         Err(e) => return Ok(h5_error(&st, e)),
     };
+    let sources = if o.status == "pending" {
+        match crate::inbound::deduct::options(&st, &user_id, &o).await {
+            Ok(v) => v,
+            Err(e) => return Ok(h5_error(&st, e)),
+        }
+    } else {
+        Vec::new()
+    };
     let v = pay::view(&st, &o);
     Ok(no_store(PayView {
         order_id: o.id.clone(),
@@ -98,7 +111,18 @@ async fn view(State(st): State<AppState>, Path(order_id): Path<String>, headers:
         pin_set,
         pin_locked_until: locked.map(|t| t.div_euclid(1000)),
         return_to: pay::return_to(&o),
+        sources,
     }))
+}
+
+async fn pay_with_source(State(st): State<AppState>, Path(order_id): Path<String>, req: Request) -> H5Result<Response> {
+    let headers = req.headers().clone();
+    let (_, user_id) = user_of(Some(checked(&st, &headers).await?))?;
+    let body: SourcePayRequest = json_body(req).await?;
+    match crate::inbound::deduct::pay_with_source(&st, &order_id, &user_id, &body.source, &body.pin).await {
+        Ok(o) => Ok(no_store(result(&o))),
+        Err(e) => Ok(h5_error(&st, e)),
+    }
 }
 
 async fn confirm_payment(State(st): State<AppState>, Path(order_id): Path<String>, req: Request) -> H5Result<Response> {

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod adapter;
 pub mod cli;
+pub mod deduct;
 pub mod import;
 pub mod joint;
 pub mod sources;

@@ -194,6 +194,10 @@ pub async fn expire_orders(st: AppState, shutdown: CancellationToken) {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(Duration::from_secs(5)) => {}
         }
+        // Unclear debits first: an order whose debit is in flight never expires.
+        if let Err(e) = crate::inbound::deduct::retry_stale(&st).await {
+            tracing::warn!(error = %e, "retrying source debits failed; will retry");
+        }
         match crate::storage::pay::expire_due(&st.db.pool, st.clock.now_ms(), 1000).await {
             Ok(n) if n > 0 => tracing::info!(expired = n, "unpaid orders expired"),
             Ok(_) => {}

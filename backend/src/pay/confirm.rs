@@ -22,7 +22,7 @@ pub async fn pin_state(st: &AppState, user_id: &str) -> Result<(bool, Option<i64
 }
 
 /// Checks a PIN against the stored one, counting failures (5 in a row lock it).
-async fn check_pin(st: &AppState, user_id: &str, pin: &str) -> Result<()> {
+pub(crate) async fn check_pin(st: &AppState, user_id: &str, pin: &str) -> Result<()> {
     if !is_pin_shape(pin) {
         return Err(PayError::Invalid("pin: must be exactly 6 digits".into()));
     }
@@ -102,7 +102,7 @@ pub async fn order_for_user(st: &AppState, order_id: &str, user_id: &str) -> Res
     Ok((o, open_id))
 }
 
-fn state_error(o: &OrderRow, user_id: &str) -> PayError {
+pub(crate) fn state_error(o: &OrderRow, user_id: &str) -> PayError {
     match (o.status.as_str(), o.fail_reason.as_deref()) {
         ("paid", _) if o.payer_user_id.as_deref() == Some(user_id) => PayError::AlreadyPaid,
         ("paid", _) => PayError::NotPayer,

@@ -54,6 +54,14 @@ pub enum PayError {
     NotPayer,
     #[error("This account cannot make payments (trading is frozen).")]
     Frozen,
+    /// The partner source refused the debit (its own words).
+    #[error("{0}")]
+    SourceRefused(String),
+    /// The source has not confirmed the debit yet; it is retried with the same id.
+    #[error(
+        "The partner site has not confirmed the payment yet. Try again in a moment; you will not be charged twice."
+    )]
+    SourcePending,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

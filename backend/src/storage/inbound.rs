@@ -323,3 +323,172 @@ pub async fn purge_links<'e, E: Executor<'e, Database = Any> + Copy>(ex: E, now:
     let b = sqlx::query("DELETE FROM joint_links WHERE expires_at < $1").bind(now - 86_400_000).execute(ex).await?;
     Ok(a.rows_affected() + b.rows_affected())
 }
+
+/// A debit in a source's currency (see migration 0007).
+#[derive(Debug, Clone)]
+pub struct DeductionRow {
+    pub id: String,
+    pub order_id: String,
+    pub source: String,
+    pub user_id: String,
+    pub external_id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub status: String,
+    pub attempts: i64,
+    pub created_at: i64,
+}
+
+const DEDUCTION_COLS: &str =
+    "id, order_id, source, user_id, external_id, amount, currency, status, attempts, created_at";
+
+fn deduction_row(r: &sqlx::any::AnyRow) -> sqlx::Result<DeductionRow> {
+    Ok(DeductionRow {
+        id: r.try_get("id")?,
+        order_id: r.try_get("order_id")?,
+        source: r.try_get("source")?,
+        user_id: r.try_get("user_id")?,
+        external_id: r.try_get("external_id")?,
+        amount: r.try_get("amount")?,
+        currency: r.try_get("currency")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// Starts a debit: the order (pending, not expired, no debit in flight) names it, and
+/// the row is written, in the caller's transaction. False when the order was not free.
+pub async fn begin_deduction(c: &mut AnyConnection, d: &DeductionRow, now: i64) -> sqlx::Result<bool> {
+    let taken = sqlx::query(
+        "UPDATE orders SET deduction_id = $2, updated_at = $3 \
+         WHERE id = $1 AND status = 'pending' AND expires_at > $3 AND deduction_id IS NULL",
+    )
+    .bind(&d.order_id)
+    .bind(&d.id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?
+    .rows_affected()
+        == 1;
+    if !taken {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO deductions (id, order_id, source, user_id, external_id, amount, currency, status, attempts, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8)",
+    )
+    .bind(&d.id)
+    .bind(&d.order_id)
+    .bind(&d.source)
+    .bind(&d.user_id)
+    .bind(&d.external_id)
+    .bind(d.amount)
+    .bind(&d.currency)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(true)
+}
+
+pub async fn deduction<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str) -> sqlx::Result<Option<DeductionRow>> {
+    let sql = format!("SELECT {DEDUCTION_COLS} FROM deductions WHERE id = $1");
+    sqlx::query(&sql).bind(id).fetch_optional(ex).await?.map(|r| deduction_row(&r)).transpose()
+}
+
+/// The debit an order names (in flight or done), if any.
+pub async fn deduction_of_order<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    order_id: &str,
+) -> sqlx::Result<Option<DeductionRow>> {
+    let sql =
+        format!("SELECT {DEDUCTION_COLS} FROM deductions WHERE id = (SELECT deduction_id FROM orders WHERE id = $1)");
+    sqlx::query(&sql).bind(order_id).fetch_optional(ex).await?.map(|r| deduction_row(&r)).transpose()
+}
+
+/// Counts one unanswered (or unclear) attempt.
+pub async fn deduction_attempted<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &str,
+    error: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE deductions SET attempts = attempts + 1, last_error = $2, updated_at = $3 WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(now)
+    .execute(ex)
+    .await
+    .map(|_| ())
+}
+
+/// The source refused: the debit failed and the order is free again.
+pub async fn refuse_deduction(c: &mut AnyConnection, id: &str, error: &str, now: i64) -> sqlx::Result<bool> {
+    let r = sqlx::query(
+        "UPDATE deductions SET status = 'failed', attempts = attempts + 1, last_error = $2, updated_at = $3 \
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    sqlx::query(
+        "UPDATE orders SET deduction_id = NULL, updated_at = $2 WHERE deduction_id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The source took the money: the debit succeeded and its order is paid (once).
+pub async fn complete_deduction(
+    c: &mut AnyConnection,
+    d: &DeductionRow,
+    open_id: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE deductions SET status = 'succeeded', attempts = attempts + 1, last_error = NULL, updated_at = $2 \
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(&d.id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?
+    .rows_affected()
+        == 1;
+    if !done {
+        return Ok(false);
+    }
+    let paid = sqlx::query(
+        "UPDATE orders SET status = 'paid', paid_at = $3, payer_user_id = $4, payer_open_id = $5, updated_at = $3 \
+         WHERE id = $1 AND deduction_id = $2 AND status = 'pending'",
+    )
+    .bind(&d.order_id)
+    .bind(&d.id)
+    .bind(now)
+    .bind(&d.user_id)
+    .bind(open_id)
+    .execute(&mut *c)
+    .await?
+    .rows_affected()
+        == 1;
+    Ok(paid)
+}
+
+/// Debits still unclear and not touched since `before` (the worker retries them).
+pub async fn stale_deductions<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    before: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<DeductionRow>> {
+    let sql = format!(
+        "SELECT {DEDUCTION_COLS} FROM deductions WHERE status = 'pending' AND updated_at < $1 ORDER BY updated_at LIMIT $2"
+    );
+    sqlx::query(&sql).bind(before).bind(limit).fetch_all(ex).await?.iter().map(deduction_row).collect()
+}

@@ -177,7 +177,8 @@ pub async fn fail_pending<'e, E: Executor<'e, Database = Any>>(
     now: i64,
 ) -> sqlx::Result<bool> {
     let r = sqlx::query(
-        "UPDATE orders SET status = 'failed', fail_reason = $2, updated_at = $3 WHERE id = $1 AND status = 'pending'",
+        "UPDATE orders SET status = 'failed', fail_reason = $2, updated_at = $3 \
+         WHERE id = $1 AND status = 'pending' AND deduction_id IS NULL",
     )
     .bind(id)
     .bind(reason)
@@ -191,7 +192,8 @@ pub async fn fail_pending<'e, E: Executor<'e, Database = Any>>(
 pub async fn expire_due<'e, E: Executor<'e, Database = Any>>(ex: E, now: i64, limit: i64) -> sqlx::Result<u64> {
     let r = sqlx::query(
         "UPDATE orders SET status = 'failed', fail_reason = 'expired', updated_at = $1 WHERE id IN \
-         (SELECT id FROM orders WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2)",
+         (SELECT id FROM orders WHERE status = 'pending' AND expires_at <= $1 AND deduction_id IS NULL \
+         ORDER BY expires_at LIMIT $2) AND status = 'pending' AND deduction_id IS NULL",
     )
     .bind(now)
     .bind(limit)
@@ -211,7 +213,7 @@ pub async fn claim_payment<'e, E: Executor<'e, Database = Any>>(
 ) -> sqlx::Result<bool> {
     let r = sqlx::query(
         "UPDATE orders SET status = 'paid', paid_at = $3, payer_user_id = $2, payer_open_id = $4, updated_at = $3 \
-         WHERE id = $1 AND status = 'pending' AND expires_at > $3",
+         WHERE id = $1 AND status = 'pending' AND expires_at > $3 AND deduction_id IS NULL",
     )
     .bind(id)
     .bind(user_id)

@@ -1,0 +1,199 @@
+//! Paying in a partner source's own currency (SPEC §6.2, §9) against a real partner
+//! site whose deduction endpoint keeps its own ledger: timeouts retried under one
+//! debit id never deduct twice, refusals free the order, the worker finishes what a
+//! user left unclear, and the order is paid and notified exactly as a balance payment.
+
+use std::time::Duration;
+
+use opengate::inbound::sources::{self, NewSource};
+use opengate_e2e::inbound::{import_link, open};
+use opengate_e2e::login::H5;
+use opengate_e2e::partner_site::{DeductMode, PartnerSite};
+use opengate_e2e::pay::{self, enable_pay, Receiver, PIN};
+use opengate_e2e::{create_partner, spawn_app_with, unique, Partner, TestApp};
+use serde_json::{json, Value};
+
+struct Setup {
+    partner: Partner,
+    site: PartnerSite,
+    code: String,
+    h5: H5,
+    user_id: String,
+    receiver: Receiver,
+}
+
+/// A shop (pay enabled, notify URL on a real receiver), a source with a deduction
+/// endpoint in HM at 10 HM per OGC, and a user who came in from that source.
+async fn setup(app: &TestApp) -> Setup {
+    let partner = create_partner(app).await;
+    enable_pay(app, &partner).await;
+    let receiver = Receiver::start().await;
+    opengate::admin::set_notify_url(&app.state, &partner.app_id, Some(&receiver.url())).await.expect("notify url");
+    opengate::admin::set_currency(&app.state, "HM", 2).await.expect("HM");
+    let site = PartnerSite::start().await;
+    let code = unique("mall");
+    let n = NewSource {
+        code: code.clone(),
+        name: "Qiande Mall".into(),
+        trust: "partner_users".into(),
+        adapter: "jsonapi".into(),
+        user_url: Some(site.url("/jsonapi/users/{uid}")),
+        deduct_url: Some(site.url("/deduct")),
+        currency: Some("HM".into()),
+        rate: Some("10".into()),
+        ..NewSource::default()
+    };
+    let secret = sources::add_source(&app.state, &n).await.expect("source");
+    site.set_secret(&secret);
+    let n: u64 = rand::Rng::gen_range(&mut rand::thread_rng(), 10_000_000..99_999_999);
+    site.add_user("u-42", "hm_user", Some(&format!("136{n}")), "Points Fan");
+    let landing = open(app, &import_link(&code, &secret, "u-42", app.clock.now_secs(), None)).await;
+    let cookie = landing.cookie.expect("logged in through the import link");
+    let session: Value = app
+        .http
+        .get(app.url("/api/h5/session"))
+        .header("cookie", format!("og_session={cookie}"))
+        .send()
+        .await
+        .expect("session")
+        .json()
+        .await
+        .expect("json");
+    let h5 = H5 { cookie, csrf: session["csrf_token"].as_str().expect("csrf").to_owned() };
+    let (status, body) = pay::post_json(app, &h5, "/api/h5/account/pin", &json!({"new_pin": PIN})).await;
+    assert_eq!(status, 200, "{body}");
+    let user_id: String = sqlx::query_scalar("SELECT user_id FROM source_users WHERE source = $1")
+        .bind(&code)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("linked");
+    Setup { partner, site, code, h5, user_id, receiver }
+}
+
+async fn pay_source(app: &TestApp, s: &Setup, order_id: &str, pin: &str) -> (u16, Value) {
+    pay::post_json(app, &s.h5, &format!("/api/h5/pay/{order_id}/source"), &json!({"source": s.code, "pin": pin})).await
+}
+
+#[tokio::test]
+async fn a_debit_that_times_out_is_retried_under_one_id_and_never_deducts_twice() {
+    let app = spawn_app_with(|c| {
+        c.source_timeout_ms = 300;
+        c.deduct_attempts = 3;
+    })
+    .await;
+    let s = setup(&app).await;
+    let order = pay::new_order(&app, &s.partner, &pay::order("HM-1", "12.50")).await;
+    let order_id = order["order_id"].as_str().expect("id");
+
+    // The pay page offers the source: 12.50 PTS → 1.25 OGC → 12.50 HM.
+    let (status, view) = pay::get_json(&app, &s.h5, &format!("/api/h5/pay/{order_id}")).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["sources"], json!([{"code": s.code, "name": "Qiande Mall", "amount": "12.50", "currency": "HM"}]));
+
+    // A wrong PIN never reaches the partner.
+    let (status, body) = pay_source(&app, &s, order_id, "000000").await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("wrong_pin")), "{body}");
+    assert!(s.site.deduct_requests().is_empty());
+
+    // The partner takes the money every time but answers too late, three times.
+    let slow = DeductMode::ApplyThenHang(Duration::from_secs(2));
+    s.site.deduct_script(&[slow, slow, slow]);
+    let (status, body) = pay_source(&app, &s, order_id, PIN).await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("source_pending")), "{body}");
+    let ids: Vec<String> =
+        s.site.deduct_requests().iter().map(|r| r["id"].as_str().unwrap_or_default().to_owned()).collect();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.iter().all(|i| i == &ids[0] && i.starts_with("ded_")), "{ids:?}");
+    assert_eq!(s.site.debits().len(), 1, "taken once for one id");
+
+    // While the debit is unclear nothing else may pay, close or expire the order.
+    let (status, body) = pay::confirm(&app, &s.h5, order_id, PIN).await;
+    assert_ne!(status, 200, "{body}");
+    let (status, _, _) = pay::order_action(&app, &s.partner, "HM-1", "close").await;
+    assert_ne!(status, 200);
+    let expired = opengate::storage::pay::expire_due(&app.state.db.pool, app.clock.now_ms() + 3_600_000, 100)
+        .await
+        .expect("expiry");
+    assert_eq!(expired, 0);
+    let (_, q, _) = pay::query_order(&app, &s.partner, "HM-1").await;
+    assert_eq!(q["data"]["status"], "pending");
+
+    // The user tries again: same id, the partner says it is done, the order is paid.
+    let (status, body) = pay_source(&app, &s, order_id, PIN).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("paid")), "{body}");
+    let reqs = s.site.deduct_requests();
+    assert_eq!(reqs.len(), 4);
+    assert!(reqs.iter().all(|r| r["id"] == ids[0].as_str()));
+    let debits = s.site.debits();
+    assert_eq!(debits.len(), 1);
+    assert_eq!(debits.values().next().map(|d| (d.1.as_str(), d.2.as_str())), Some(("12.50", "HM")));
+    assert_eq!(reqs[0]["uid"], "u-42");
+
+    // Paid exactly as a balance payment: merchant credited once, one notification,
+    // and the user's platform balance untouched.
+    assert_eq!(pay::merchant_balance(&app, &s.partner.app_id, "OGC").await, 125);
+    assert_eq!(pay::balance(&app, &s.user_id, "OGC").await, 0);
+    let got = s.receiver.wait_for(1, Duration::from_secs(10)).await;
+    let n = got[0].json();
+    assert_eq!((n["type"].as_str(), n["data"]["trade_no"].as_str()), (Some("payment.succeeded"), Some("HM-1")));
+    assert!(n["data"]["open_id"].as_str().is_some_and(|o| !o.is_empty()));
+    let (_, q, _) = pay::query_order(&app, &s.partner, "HM-1").await;
+    assert_eq!(q["data"]["status"], "paid");
+
+    // Once paid, never again.
+    let (status, body) = pay_source(&app, &s, order_id, PIN).await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("already_paid")), "{body}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.receiver.count(), 1);
+    assert_eq!(s.site.debits().len(), 1);
+}
+
+#[tokio::test]
+async fn a_refused_debit_frees_the_order_and_the_worker_finishes_an_unclear_one() {
+    let app = spawn_app_with(|c| {
+        c.source_timeout_ms = 300;
+        c.deduct_attempts = 2;
+    })
+    .await;
+    let s = setup(&app).await;
+
+    // Refused for good: the partner's words, nothing taken, the order still open.
+    let order = pay::new_order(&app, &s.partner, &pay::order("HM-2", "3.00")).await;
+    let order_id = order["order_id"].as_str().expect("id");
+    s.site.deduct_script(&[DeductMode::Refuse]);
+    let (status, body) = pay_source(&app, &s, order_id, PIN).await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("source_refused")), "{body}");
+    assert!(body["message"].as_str().unwrap_or_default().contains("not enough points"), "{body}");
+    assert!(s.site.debits().is_empty());
+    // A new try is a new debit (new id); this time the partner fails with 500 twice.
+    s.site.deduct_script(&[DeductMode::Error500, DeductMode::Error500]);
+    let (status, _) = pay_source(&app, &s, order_id, PIN).await;
+    assert_eq!(status, 503);
+    let reqs = s.site.deduct_requests();
+    assert_eq!(reqs.len(), 3);
+    assert_ne!(reqs[0]["id"], reqs[1]["id"], "a refused debit's id is never reused");
+    assert_eq!(reqs[1]["id"], reqs[2]["id"]);
+
+    // Nobody comes back: the worker asks again under the same id and the order is paid.
+    app.clock.advance_secs(11);
+    let got = s.receiver.wait_for(1, Duration::from_secs(20)).await;
+    assert_eq!(got[0].json()["data"]["trade_no"], "HM-2");
+    let reqs = s.site.deduct_requests();
+    assert_eq!(reqs.last().map(|r| r["id"].clone()), Some(reqs[1]["id"].clone()));
+    assert_eq!(s.site.debits().len(), 1);
+    let (_, q, _) = pay::query_order(&app, &s.partner, "HM-2").await;
+    assert_eq!(q["data"]["status"], "paid");
+    assert_eq!(pay::merchant_balance(&app, &s.partner.app_id, "OGC").await, 30);
+
+    // A user who did not come from the source cannot pay through it.
+    let order = pay::new_order(&app, &s.partner, &pay::order("HM-3", "1.00")).await;
+    let (_, _, other) = pay::payer(&app, "5.00").await;
+    let (status, body) = pay::post_json(
+        &app,
+        &other,
+        &format!("/api/h5/pay/{}/source", order["order_id"].as_str().expect("id")),
+        &json!({"source": s.code, "pin": PIN}),
+    )
+    .await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{body}");
+}

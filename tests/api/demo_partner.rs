@@ -5,7 +5,7 @@
 //! the notification the shop verified); and demo mode handing the shop its settings.
 
 use opengate_demo_partner::settings::{self, Parsed};
-use opengate_e2e::demo_partner::{log_in, sdk, start_shop, tap_pin, wait_for, wait_url, WAIT};
+use opengate_e2e::demo_partner::{log_in, sdk, spawn_public_app, start_shop, tap_pin, wait_for, wait_url, WAIT};
 use opengate_e2e::login::{query_of, request_id, user, PASSWORD, REDIRECT_URI};
 use opengate_e2e::pay::{self, confirm, enable_pay, Receiver, PIN};
 use opengate_e2e::{browser, create_partner, spawn_app, spawn_app_with};
@@ -176,7 +176,7 @@ async fn sdk_inbound_calls_work_against_the_platform() {
     };
     opengate::inbound::sources::add_source(&app.state, &source).await.expect("source");
     let url = og.joint_login(&jl(&code)).await.expect("joint login");
-    assert!(url.contains("/h5/joint?t=jl_"), "{url}");
+    assert!(url.starts_with("http://127.0.0.1:8080/h5/joint?t=jl_"), "absolute, from public_base_url: {url}");
     assert_code(og.joint_login(&jl("nosuch")).await, ErrorCode::U0029, 400);
 
     let found = og.find_users(&UserFilter::CellPhone(mobile.clone())).await.expect("lookup");
@@ -194,7 +194,7 @@ async fn sdk_inbound_calls_work_against_the_platform() {
 
 #[tokio::test]
 async fn demo_partner_logs_in_and_gets_paid_in_chromium() {
-    let app = spawn_app().await;
+    let app = spawn_public_app().await;
     let partner = create_partner(&app).await;
     enable_pay(&app, &partner).await;
     let (user_id, mobile, _) = pay::payer(&app, "100.00").await;

@@ -14,6 +14,17 @@ use crate::{Partner, TestApp};
 /// Generous, for a loaded machine; a wrong behaviour still fails.
 pub const WAIT: Duration = Duration::from_secs(20);
 
+/// A platform whose `public_base_url` is its own address, so the `pay_url`s and
+/// links it hands out lead back to it (the port is picked free first, then bound).
+pub async fn spawn_public_app() -> TestApp {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port");
+    crate::spawn_app_with(|c| {
+        c.listen = addr;
+        c.public_base_url = format!("http://{addr}");
+    })
+    .await
+}
+
 /// An SDK client with the partner's key pair.
 pub fn sdk(app: &TestApp, p: &Partner) -> Client {
     Client::new(&app.base, &p.access_key, &p.secret_key).expect("SDK client")

@@ -7,6 +7,7 @@ mod demo_partner;
 mod h5;
 mod i18n_browser;
 mod inbound;
+mod inbound_browser;
 mod inbound_pay;
 mod jsonapi;
 mod login;

@@ -59,6 +59,11 @@ async fn land(st: &AppState, headers: &HeaderMap, opened: Result<Opened, Inbound
             }
         }
         Ok(Opened::LoginRequired { account, target }) => {
+            // Whoever this browser was logged in as, it is not (yet) this user: the
+            // login page must ask, not carry the old session on to the target.
+            if let Ok(Some(old)) = current(st, headers).await {
+                let _ = session::destroy(st, &old).await;
+            }
             see_other(&format!("/h5/login?account={}&next={}", encode(&account), encode(&target)))
         }
         Ok(Opened::Refused { code, message }) => error_page(code, message),

@@ -27,7 +27,8 @@ pub fn login_page() -> Html {
     let t = use_texts();
     let ctx = use_context::<SessionContext>();
     let state = session::current(&ctx);
-    let account = use_state(String::new);
+    // A partner's link may pre-fill the account (SPEC §9: "mobile pre-filled").
+    let account = use_state(|| nav::query_param("account").unwrap_or_default());
     let password = use_state(String::new);
     let error = use_state(|| None::<Notice>);
     let busy = use_state(|| false);

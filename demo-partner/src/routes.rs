@@ -55,9 +55,13 @@ impl Demo {
         }
         let sid = opengate_sdk::new_state();
         let s = self.store.new_session(sid.clone(), opengate_sdk::new_state());
-        let secure = if self.settings.public_url.starts_with("https://") { "; Secure" } else { "" };
-        let cookie = format!("{COOKIE_NAME}={sid}; Path=/; HttpOnly; SameSite=Lax{secure}");
+        let cookie = self.cookie(&sid);
         (sid, s, Some(cookie))
+    }
+
+    fn cookie(&self, sid: &str) -> String {
+        let secure = if self.settings.public_url.starts_with("https://") { "; Secure" } else { "" };
+        format!("{COOKIE_NAME}={sid}; Path=/; HttpOnly; SameSite=Lax{secure}")
     }
 
     /// The existing session, when the posted CSRF token is its own.
@@ -129,8 +133,14 @@ pub(crate) async fn callback(
         Err(e) => return error_page(StatusCode::BAD_GATEWAY, "Reading the profile failed", &e.to_string()),
     };
     let user = User { open_id: info.open_id, union_id: info.union_id, nickname: info.nickname };
-    d.store.update(&sid, |s| s.user = Some(user));
-    Redirect::to("/").into_response()
+    // A new session id at login (no fixation); the tokens are not kept, the demo needs
+    // the profile only.
+    let new_sid = opengate_sdk::new_state();
+    if !d.store.rotate(&sid, new_sid.clone(), opengate_sdk::new_state()) {
+        return error_page(StatusCode::BAD_REQUEST, "Login expired", "This browser's session ended; start again.");
+    }
+    d.store.update(&new_sid, |s| s.user = Some(user));
+    with_cookie(Some(d.cookie(&new_sid)), Redirect::to("/"))
 }
 
 #[derive(Deserialize)]

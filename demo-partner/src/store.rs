@@ -89,6 +89,20 @@ impl Store {
         s
     }
 
+    /// Moves a session to a new id with a new CSRF token (done at login, so an id
+    /// planted in the browser before the login is worth nothing after it).
+    pub fn rotate(&self, old: &str, new_sid: String, new_csrf: String) -> bool {
+        let mut inner = self.lock();
+        match inner.sessions.remove(old) {
+            Some(mut s) => {
+                s.csrf = new_csrf;
+                inner.sessions.insert(new_sid, s);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Changes a session in place; false when it is gone.
     pub fn update(&self, sid: &str, f: impl FnOnce(&mut Session)) -> bool {
         match self.lock().sessions.get_mut(sid) {
@@ -209,5 +223,9 @@ mod tests {
         assert_eq!(s.session("sid").and_then(|x| x.pending).map(|p| p.state), Some("st".into()));
         assert!(!s.update("other", |_| {}));
         assert!(s.session("other").is_none());
+        assert!(s.rotate("sid", "sid2".into(), "csrf2".into()));
+        assert!(s.session("sid").is_none(), "the old id is gone");
+        let moved = s.session("sid2").expect("moved");
+        assert_eq!((moved.csrf.as_str(), moved.pending.map(|p| p.state)), ("csrf2", Some("st".into())));
     }
 }

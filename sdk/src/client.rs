@@ -222,7 +222,8 @@ impl Client {
         if !call.body.is_empty() {
             rb = rb.header(CONTENT_TYPE, "application/json; charset=utf-8").body(call.body.clone());
         }
-        Ok(rb.build()?)
+        // A header value the caller gave (device id, token) that HTTP cannot carry.
+        rb.build().map_err(|e| Error::InvalidInput(e.without_url().to_string()))
     }
 
     /// Sends `call` signed now with a fresh nonce; (HTTP status, headers, body).

@@ -196,6 +196,14 @@ mod tests {
     }
 
     #[test]
+    fn a_header_http_cannot_carry_is_invalid_input() {
+        let mut call = Call::get("/open/v1/user/info");
+        call.headers.push(("x-og-device-id", "dev\nX-Injected: 1".into()));
+        let got = client().build(&call, 1763784000, "n0nce-0123456789ABCDEF");
+        assert!(matches!(got, Err(crate::Error::InvalidInput(_))), "{got:?}");
+    }
+
+    #[test]
     fn token_debug_hides_tokens() {
         let t: super::TokenSet = serde_json::from_value(serde_json::json!({
             "access_token": "at_secret", "refresh_token": "rt_secret", "token_type": "Bearer", "expires_in": 7200,

@@ -240,6 +240,44 @@ async fn demo_partner_logs_in_and_gets_paid_in_chromium() {
 }
 
 #[tokio::test]
+async fn demo_partner_refuses_forged_notifications_and_foreign_requests() {
+    let app = spawn_app().await;
+    let partner = create_partner(&app).await;
+    let shop = start_shop(&app, &partner).await;
+    let now = app.clock.now_secs();
+    let body = json!({"id": "evt_x", "type": "payment.succeeded", "created_at": now, "data": {
+        "order_id": "ord_x", "trade_no": "T-X", "app_id": partner.app_id, "open_id": null, "amount": "1.00",
+        "currency": "PTS", "settle_amount": "0.10", "settle_currency": "OGC", "status": "paid",
+        "fail_reason": null, "paid_at": now}})
+    .to_string();
+    let post = |secret: &str, ts: i64| {
+        let sig = opengate_shared::webhook::sign(secret, "evt_x", ts, body.as_bytes()).expect("sign");
+        app.http
+            .post(format!("{shop}/notify"))
+            .header("webhook-id", "evt_x")
+            .header("webhook-timestamp", ts.to_string())
+            .header("webhook-signature", sig)
+            .body(body.clone())
+            .send()
+    };
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(status(post("whsec_AAAAAAAA", now).await.expect("post")), 400, "another secret");
+    assert_eq!(status(post(&partner.notify_secret, now - 600).await.expect("post")), 400, "too old");
+    let unsigned = app.http.post(format!("{shop}/notify")).body(body.clone()).send().await.expect("post");
+    assert_eq!(status(unsigned), 400);
+    assert_eq!(status(post(&partner.notify_secret, now).await.expect("post")), 200);
+    assert_eq!(status(post(&partner.notify_secret, now).await.expect("post")), 200, "a repeat is answered 200 too");
+
+    // No session or a foreign state: nothing is exchanged; no CSRF token: nothing is bought.
+    let cb = app.http.get(format!("{shop}/callback?code=ac_x&state=s")).send().await.expect("callback");
+    assert_eq!(status(cb), 400);
+    let buy = app.http.post(format!("{shop}/buy")).form(&[("csrf", "guess")]).send().await.expect("buy");
+    assert_eq!(status(buy), 403);
+    let unknown = app.http.get(format!("{shop}/orders/T-X")).send().await.expect("order page");
+    assert_eq!(status(unknown), 404, "only the shop's own orders have pages");
+}
+
+#[tokio::test]
 async fn demo_mode_hands_the_demo_partner_its_settings() {
     let app = spawn_app_with(|c| c.demo = true).await;
     let text = opengate::demo::seed(&app.state).await.expect("seed");

@@ -7,6 +7,8 @@
 //!
 //! `main.rs` is the command line; tests start [`router`] on a port of their own.
 
+#![warn(missing_docs)]
+
 mod html;
 mod routes;
 pub mod settings;

@@ -13,7 +13,9 @@ use serde::Deserialize;
 pub struct Settings {
     /// The platform's base URL (`http://127.0.0.1:8080`).
     pub platform_url: String,
+    /// The app's access key.
     pub access_key: String,
+    /// The key's secret; never printed.
     pub secret_key: String,
     /// The app's notify secrets (`whsec_…`); several during a rotation.
     pub notify_secrets: Vec<String>,
@@ -47,6 +49,7 @@ impl Settings {
     }
 }
 
+/// The `--help` text.
 pub const HELP: &str = "\
 opengate-demo-partner: a demo shop that logs users in and takes payments with OpenGate.
 
@@ -78,7 +81,9 @@ const FLAGS: [&str; 8] =
 /// What the command line asked for.
 #[derive(Debug)]
 pub enum Parsed {
+    /// `--help`: print [`HELP`].
     Help,
+    /// Serve with these settings.
     Run(Settings),
 }
 

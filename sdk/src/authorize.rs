@@ -94,8 +94,11 @@ pub struct AuthorizeUrl {
 /// callback needs (keep both server-side, tied to the user's session).
 #[derive(Debug, Clone)]
 pub struct AuthorizeStart {
+    /// Where to send the browser.
     pub url: String,
+    /// The `state` sent; compare it at the callback ([`CallbackParams::check`]).
     pub state: String,
+    /// The PKCE pair; its verifier goes with the code exchange.
     pub pkce: Pkce,
 }
 
@@ -143,6 +146,7 @@ impl AuthorizeUrl {
         self
     }
 
+    /// The URL, with a fresh `state` and PKCE pair unless given.
     pub fn build(self) -> AuthorizeStart {
         let state = self.state.unwrap_or_else(new_state);
         let pkce = self.pkce.unwrap_or_default();
@@ -169,14 +173,19 @@ impl AuthorizeUrl {
 /// `?error=…`); deserializable straight from an axum/serde query extractor.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct CallbackParams {
+    /// The access code (`ac_…`), on agreement.
     #[serde(default)]
     pub code: Option<String>,
+    /// The `state` sent at authorize, unchanged.
     #[serde(default)]
     pub state: Option<String>,
+    /// The device the grant is bound to (the H5 makes one when none was sent).
     #[serde(default)]
     pub device_id: Option<String>,
+    /// `access_denied`, `invalid_scope`, … instead of a code.
     #[serde(default)]
     pub error: Option<String>,
+    /// A human-readable explanation of `error`.
     #[serde(default)]
     pub error_description: Option<String>,
 }
@@ -184,11 +193,13 @@ pub struct CallbackParams {
 /// A callback whose `state` matched: exchange `code` (with the PKCE verifier).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Callback {
+    /// The single-use access code, valid 5 minutes.
     pub code: String,
     /// The device the tokens are bound to (send it as `X-OG-Device-Id`).
     pub device_id: Option<String>,
 }
 
+/// Why a callback does not lead to a code exchange.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CallbackError {
@@ -197,7 +208,13 @@ pub enum CallbackError {
     StateMismatch,
     /// The user said no (`access_denied`) or the platform refused the request.
     #[error("authorization failed: {error}")]
-    Denied { error: String, description: Option<String> },
+    Denied {
+        /// The OAuth error code (`access_denied`, …).
+        error: String,
+        /// `error_description`, when sent.
+        description: Option<String>,
+    },
+    /// Neither a code nor an error.
     #[error("the callback has no code")]
     MissingCode,
 }

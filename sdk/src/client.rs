@@ -153,6 +153,7 @@ impl Client {
         &self.base_url
     }
 
+    /// The access key requests are signed with.
     pub fn access_key(&self) -> &str {
         &self.access_key
     }

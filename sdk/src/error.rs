@@ -51,7 +51,14 @@ pub enum Error {
     Transport(#[source] reqwest::Error),
     /// The answer does not follow the contract (not JSON, unknown error code, wrong shape).
     #[error("unexpected answer (HTTP {http_status}, requestId {request_id:?}): {detail}")]
-    Protocol { http_status: u16, request_id: Option<String>, detail: String },
+    Protocol {
+        /// The HTTP status of the answer.
+        http_status: u16,
+        /// Its request id, when it had one.
+        request_id: Option<String>,
+        /// What did not fit.
+        detail: String,
+    },
     /// An argument the SDK refuses before sending anything.
     #[error("invalid input: {0}")]
     InvalidInput(String),

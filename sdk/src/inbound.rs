@@ -52,7 +52,9 @@ impl UserFilter {
 pub struct LookupUser {
     /// The resource id (use it with [`Client::get_user`]).
     pub id: String,
+    /// The account name (the user's own, else the mobile or the id).
     pub user_name: Option<String>,
+    /// The display name.
     pub nick_name: String,
     /// Unmasked; `None` when the user has no mobile.
     pub cell_phone: Option<String>,
@@ -60,12 +62,14 @@ pub struct LookupUser {
     pub status: i64,
     /// Unix seconds.
     pub create_time: i64,
+    /// Unix seconds.
     pub update_time: i64,
     /// The user's `open_id` for the calling app.
     pub open_id: String,
 }
 
 impl LookupUser {
+    /// `status == 0` (not frozen).
     pub fn is_active(&self) -> bool {
         self.status == 0
     }

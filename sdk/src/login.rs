@@ -11,7 +11,9 @@ use crate::PingData;
 /// A token pair (SPEC §5.4). Its `Debug` output hides both tokens.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenSet {
+    /// `at_…`: for `user/info`, lives `expires_in` seconds.
     pub access_token: String,
+    /// `rt_…`: for a new pair; each is used once.
     pub refresh_token: String,
     /// `Bearer`.
     pub token_type: String,
@@ -42,7 +44,9 @@ impl std::fmt::Debug for TokenSet {
 /// The RFC 7662 answer of introspection; only `active` is present for a dead token.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Introspection {
+    /// Whether the token is a live token of this app.
     pub active: bool,
+    /// Granted scopes, space-separated.
     #[serde(default)]
     pub scope: Option<String>,
     /// The app id.
@@ -51,17 +55,22 @@ pub struct Introspection {
     /// `Bearer` or `refresh_token`.
     #[serde(default)]
     pub token_type: Option<String>,
+    /// Expiry, unix seconds.
     #[serde(default)]
     pub exp: Option<i64>,
+    /// Issue time, unix seconds.
     #[serde(default)]
     pub iat: Option<i64>,
     /// The `open_id`.
     #[serde(default)]
     pub sub: Option<String>,
+    /// The user, as seen by this app.
     #[serde(default)]
     pub open_id: Option<String>,
+    /// The user, as seen by every app of this company.
     #[serde(default)]
     pub union_id: Option<String>,
+    /// The device the login is bound to.
     #[serde(default)]
     pub device_id: Option<String>,
 }
@@ -69,6 +78,7 @@ pub struct Introspection {
 /// One wallet balance (scope `wallet`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Balance {
+    /// The asset code (`OGC`, `PTS`, …).
     pub asset: String,
     /// A decimal string, e.g. `"12.50"`.
     pub amount: String,
@@ -77,7 +87,9 @@ pub struct Balance {
 /// `data` of `GET /open/v1/user/info`: fields appear per granted scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserInfo {
+    /// The user, as seen by this app.
     pub open_id: String,
+    /// The user, as seen by every app of this company.
     pub union_id: String,
     /// Granted scopes, space-separated.
     pub scope: String,

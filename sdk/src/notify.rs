@@ -20,13 +20,16 @@ pub enum VerifyError {
     /// No secret was configured.
     #[error("no notify secret configured")]
     NoSecret,
+    /// A `webhook-*` header is missing (or not text).
     #[error("header {0} is missing or not text")]
     MissingHeader(&'static str),
+    /// `webhook-timestamp` is not unix seconds.
     #[error("webhook-timestamp is not unix seconds")]
     BadTimestamp,
     /// The timestamp is outside the tolerance (a replay, or a badly wrong clock).
     #[error("webhook-timestamp is too far from now")]
     TooOld,
+    /// No `v1` signature was made with a configured secret over this id, time and body.
     #[error("no signature matches")]
     Mismatch,
     /// The signature is right but the body is not a notification.

@@ -31,6 +31,7 @@ pub fn order(trade_no: &str, amount: &str, currency: &str, subject: &str) -> Cre
 /// The answer of a re-send: the new notification's id (`evt_…`) and type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResentNotification {
+    /// `evt_…`, the `webhook-id` it will carry.
     pub notification_id: String,
     /// `payment.succeeded` or `payment.failed`.
     #[serde(rename = "type")]

@@ -74,7 +74,9 @@ pub fn demo_master_key(config: &Config) -> anyhow::Result<[u8; 32]> {
 
 /// Creates the demo data if missing and returns the text to print.
 pub async fn seed(st: &AppState) -> anyhow::Result<String> {
-    let creds_path = data_dir(&st.config).join("demo-credentials.txt");
+    let dir = data_dir(&st.config);
+    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let creds_path = dir.join("demo-credentials.txt");
     let mut new_key = None;
     if apps::get_app(&st.db.pool, DEMO_APP).await?.is_none() {
         admin::set_currency(st, SETTLE_ASSET, 2).await?;

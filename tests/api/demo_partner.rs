@@ -8,7 +8,7 @@ use opengate_demo_partner::settings::{self, Parsed};
 use opengate_e2e::demo_partner::{log_in, sdk, spawn_public_app, start_shop, tap_pin, wait_for, wait_url, WAIT};
 use opengate_e2e::login::{query_of, request_id, user, PASSWORD, REDIRECT_URI};
 use opengate_e2e::pay::{self, confirm, enable_pay, Receiver, PIN};
-use opengate_e2e::{browser, create_partner, spawn_app, spawn_app_with};
+use opengate_e2e::{browser, create_partner, spawn_app};
 use opengate_sdk::{ApiError, CallbackParams, Client, Error, ErrorCode, JointLogin, NotificationVerifier, UserFilter};
 use serde_json::json;
 
@@ -279,7 +279,12 @@ async fn demo_partner_refuses_forged_notifications_and_foreign_requests() {
 
 #[tokio::test]
 async fn demo_mode_hands_the_demo_partner_its_settings() {
-    let app = spawn_app_with(|c| c.demo = true).await;
+    // Demo mode is the zero-setup SQLite path: its files live beside the SQLite file
+    // (with PostgreSQL they would go to ./data of whoever runs it), so this test uses
+    // a temp SQLite database whichever store the rest of the suite runs on.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/opengate.db", dir.path().display());
+    let app = opengate_e2e::spawn_on_database_with(&url, Some(std::sync::Arc::new(dir)), |c| c.demo = true).await;
     let text = opengate::demo::seed(&app.state).await.expect("seed");
     assert!(text.contains("payment PIN 246810"), "{text}");
     assert!(text.contains("demo partner    http://127.0.0.1:8081/"), "{text}");

@@ -208,6 +208,8 @@ async fn import_links_are_signed_fresh_single_use_and_read_through_the_adapter()
     assert_eq!(src.site.calls().len(), 1);
 
     // A user the source does not know, and a source that fails in every way: no account.
+    // One base time for all: a clock read per link could give two links one timestamp.
+    let t0 = app.clock.now_secs();
     for (mode, uid) in [
         (UserMode::Normal, "404"),
         (UserMode::Error500, "13"),
@@ -217,7 +219,7 @@ async fn import_links_are_signed_fresh_single_use_and_read_through_the_adapter()
     ] {
         src.site.user_mode(mode);
         // Each link is its own (an identical link is a replay).
-        let link = import_link(&src.code, &src.secret, uid, app.clock.now_secs() - i64::from(mode as u8) - 1, None);
+        let link = import_link(&src.code, &src.secret, uid, t0 - i64::from(mode as u8) - 1, None);
         let landing = open(&app, &link).await;
         assert_eq!(landing.error_code().as_deref(), Some("source_unavailable"), "{mode:?}");
         assert!(landing.cookie.is_none());
@@ -230,8 +232,9 @@ async fn the_json_adapter_picks_fields_by_pointer_and_keys_by_user_name_without_
     let app = spawn_app_with(|c| c.source_timeout_ms = 500).await;
     let src = inbound::source(&app, "partner_users", "json").await;
     src.site.add_user("a1", "alice", None, "Alice");
+    let t0 = app.clock.now_secs();
     for age in 0..2 {
-        let link = import_link(&src.code, &src.secret, "a1", app.clock.now_secs() - age, None);
+        let link = import_link(&src.code, &src.secret, "a1", t0 - age, None);
         let landing = open(&app, &link).await;
         assert_eq!(landing.location, "/h5/account", "{landing:?}");
         assert_eq!(session_nickname(&app, &landing.cookie.expect("cookie")).await.as_deref(), Some("Alice"));

@@ -61,8 +61,7 @@ pub async fn create_user(
         return Err(AdminError::Invalid("a user needs a mobile number or an e-mail address".into()));
     }
     if let Some(m) = mobile {
-        let digits = m.strip_prefix('+').unwrap_or(m);
-        if !(6..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if !opengate_shared::ids::is_mobile(m) {
             return Err(AdminError::Invalid(format!("mobile {m:?} must be 6..15 digits, optionally with a leading +")));
         }
     }

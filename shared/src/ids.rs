@@ -101,6 +101,12 @@ id_type!(
 
 /// Masks a mobile number for display (SPEC §12): 11 digits → first 3, `****`, last 4;
 /// otherwise first 2, one `*` per hidden digit, last 2. A leading `+` is kept.
+/// A mobile number as SPEC §12 has it: `^\+?[0-9]{6,15}$`.
+pub fn is_mobile(m: &str) -> bool {
+    let digits = m.strip_prefix('+').unwrap_or(m);
+    (6..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
 pub fn mask_mobile(mobile: &str) -> String {
     let (plus, digits) = match mobile.strip_prefix('+') {
         Some(rest) => ("+", rest),

@@ -35,10 +35,7 @@ pub struct Profile {
     pub nickname: Option<String>,
 }
 
-pub fn is_mobile(m: &str) -> bool {
-    let digits = m.strip_prefix('+').unwrap_or(m);
-    (6..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
-}
+pub use opengate_shared::ids::is_mobile;
 
 fn clean_text(v: &str, what: &str, max: usize) -> Result<Option<String>, String> {
     let v = v.trim();

@@ -1,8 +1,6 @@
 //! Operator use-cases for sources (SPEC §9, §11): add, list, rotate the shared
 //! secret (shown once), disable and enable. The command line and tests go through here.
 
-use serde::Serialize;
-
 use super::{adapter::Adapter, secret_aad, InboundError, Result, Trust};
 use crate::state::AppState;
 use crate::storage::inbound::{self as store, SourceRow};
@@ -24,22 +22,6 @@ pub struct NewSource {
     /// The source's own currency and its units per settlement unit.
     pub currency: Option<String>,
     pub rate: Option<String>,
-}
-
-/// A source without its secret.
-#[derive(Debug, Clone, Serialize)]
-pub struct SourceView {
-    pub code: String,
-    pub name: String,
-    pub trust: String,
-    pub app_id: Option<String>,
-    pub adapter: String,
-    pub adapter_config: String,
-    pub user_url: Option<String>,
-    pub deduct_url: Option<String>,
-    pub currency: Option<String>,
-    pub rate: Option<String>,
-    pub active: bool,
 }
 
 fn http_url(what: &str, u: &str) -> Result<()> {
@@ -121,24 +103,9 @@ pub async fn add_source(st: &AppState, n: &NewSource) -> Result<String> {
     Ok(secret)
 }
 
-pub async fn list_sources(st: &AppState) -> Result<Vec<SourceView>> {
-    Ok(store::list_sources(&st.db.pool)
-        .await?
-        .into_iter()
-        .map(|r| SourceView {
-            code: r.code,
-            name: r.name,
-            trust: r.trust,
-            app_id: r.app_id,
-            adapter: r.adapter,
-            adapter_config: r.adapter_config,
-            user_url: r.user_url,
-            deduct_url: r.deduct_url,
-            currency: r.currency,
-            rate: r.rate,
-            active: r.status == 0,
-        })
-        .collect())
+/// Every source, without secrets (`SourceRow` does not serialize its sealed secret).
+pub async fn list_sources(st: &AppState) -> Result<Vec<SourceRow>> {
+    Ok(store::list_sources(&st.db.pool).await?)
 }
 
 /// A new shared secret (shown once); the old one stops working at once.

@@ -2,10 +2,12 @@
 
 use sqlx::{Any, AnyConnection, Executor, Row};
 
-#[derive(Debug, Clone)]
+/// A source as stored; serialized (operator listing) without its sealed secret.
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct SourceRow {
     pub code: String,
     pub name: String,
+    #[serde(skip)]
     pub secret_enc: String,
     pub trust: String,
     pub app_id: Option<String>,
@@ -15,6 +17,7 @@ pub struct SourceRow {
     pub deduct_url: Option<String>,
     pub currency: Option<String>,
     pub rate: Option<String>,
+    /// 0 active, 1 disabled.
     pub status: i64,
 }
 

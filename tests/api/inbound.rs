@@ -258,3 +258,26 @@ async fn a_source_on_a_loopback_address_is_never_called_unless_the_operator_allo
     assert_eq!(landing.error_code().as_deref(), Some("source_unavailable"));
     assert!(src.site.calls().is_empty(), "the loopback source was reached");
 }
+
+#[tokio::test]
+async fn concurrent_first_visits_of_one_new_user_make_one_account() {
+    let app = spawn_app().await;
+    let src = inbound::source(&app, "partner_users", "jsonapi").await;
+    let mob = new_mobile();
+    src.site.add_user("c1", "concurrent", Some(&mob), "Twin");
+    let t0 = app.clock.now_secs();
+    let mut tasks = Vec::new();
+    for k in 0..8 {
+        // Eight distinct links (different ts) for the same partner user, opened at once.
+        let path = import_link(&src.code, &src.secret, "c1", t0 - k, None);
+        let url = app.url(&path);
+        let http = app.http.clone();
+        tasks.push(tokio::spawn(async move { http.get(url).send().await.expect("open") }));
+    }
+    for t in tasks {
+        let resp = t.await.expect("task");
+        assert_eq!(resp.headers().get("location").and_then(|v| v.to_str().ok()), Some("/h5/account"));
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM users WHERE mobile = $1", &mob).await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM source_users WHERE source = $1", &src.code).await, 1);
+}

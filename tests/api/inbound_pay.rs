@@ -10,13 +10,14 @@ use opengate_e2e::inbound::{import_link, open};
 use opengate_e2e::login::H5;
 use opengate_e2e::partner_site::{DeductMode, PartnerSite};
 use opengate_e2e::pay::{self, enable_pay, Receiver, PIN};
-use opengate_e2e::{create_partner, spawn_app_with, unique, Partner, TestApp};
+use opengate_e2e::{browser, create_partner, spawn_app_with, unique, Partner, TestApp};
 use serde_json::{json, Value};
 
 struct Setup {
     partner: Partner,
     site: PartnerSite,
     code: String,
+    secret: String,
     h5: H5,
     user_id: String,
     receiver: Receiver,
@@ -67,7 +68,7 @@ async fn setup(app: &TestApp) -> Setup {
         .fetch_one(&app.state.db.pool)
         .await
         .expect("linked");
-    Setup { partner, site, code, h5, user_id, receiver }
+    Setup { partner, site, code, secret, h5, user_id, receiver }
 }
 
 async fn pay_source(app: &TestApp, s: &Setup, order_id: &str, pin: &str) -> (u16, Value) {
@@ -196,4 +197,74 @@ async fn a_refused_debit_frees_the_order_and_the_worker_finishes_an_unclear_one(
     )
     .await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{body}");
+}
+
+/// The pay page in real Chromium at 390 px: the partner's currency is offered beside
+/// the balance; a refusal and an unconfirmed debit each get their own words, and the
+/// next try (the same debit) pays the order once.
+#[tokio::test]
+async fn the_pay_page_pays_in_the_partner_currency_in_chromium() {
+    let app = spawn_app_with(|c| {
+        c.source_timeout_ms = 300;
+        c.deduct_attempts = 1;
+    })
+    .await;
+    let s = setup(&app).await;
+    let order = pay::new_order(&app, &s.partner, &pay::order("HM-B", "12.50")).await;
+    let order_id = order["order_id"].as_str().expect("id");
+    let Some(b) = browser::start(390, 844).await else { return };
+    let t = Duration::from_secs(20);
+    let click = |css: String| {
+        let b = &b;
+        async move { b.element(&css, t).await.click().await.expect("click") }
+    };
+    let tap_pin = || async {
+        for d in PIN.chars() {
+            click(format!("button.pin-key[data-key=\"{d}\"]:not([disabled])")).await;
+        }
+    };
+
+    // The partner sends its user to the order through a signed import link.
+    let target = format!("/h5/pay/{order_id}");
+    let link = import_link(&s.code, &s.secret, "u-42", app.clock.now_secs(), Some(&target));
+    b.client.goto(&app.url(&link)).await.expect("open import link");
+    let mine = format!("#pay-method-{}", s.code);
+    b.wait_text("#pay-method-balance", |x| x.contains("1.25 OGC"), t).await;
+    b.wait_text(&mine, |x| x.contains("Qiande Mall") && x.contains("12.50 HM"), t).await;
+    let checked = |css: String| {
+        let b = &b;
+        async move { b.element(&css, t).await.attr("aria-checked").await.expect("attr").unwrap_or_default() }
+    };
+    assert_eq!(checked("#pay-method-balance".into()).await, "true", "the balance is the default");
+    click(mine.clone()).await;
+    assert_eq!(checked(mine.clone()).await, "true");
+    assert_eq!(checked("#pay-method-balance".into()).await, "false");
+    b.screenshot("pay-source-1-choice").await;
+
+    // 1. The partner refuses: its own words on the page, nothing taken.
+    s.site.deduct_script(&[DeductMode::Refuse]);
+    tap_pin().await;
+    click("#pay-confirm:not([disabled])".into()).await;
+    b.wait_text("#pay-error", |x| x.contains("did not accept"), t).await;
+    assert!(s.site.debits().is_empty());
+
+    // 2. The partner fails: not confirmed yet, try again.
+    s.site.deduct_script(&[DeductMode::Error500]);
+    tap_pin().await;
+    click("#pay-confirm:not([disabled])".into()).await;
+    b.wait_text("#pay-error", |x| x.contains("not confirmed") && x.contains("not be charged twice"), t).await;
+    b.screenshot("pay-source-2-pending").await;
+
+    // 3. Again: the same debit id goes through, the order is paid once.
+    tap_pin().await;
+    click("#pay-confirm:not([disabled])".into()).await;
+    b.element("#pay-status[data-status=\"paid\"]", t).await;
+    let reqs = s.site.deduct_requests();
+    assert_eq!(reqs.len(), 3, "refused, failed, paid");
+    assert_eq!(reqs[1]["id"], reqs[2]["id"], "the retry reuses the unclear debit");
+    assert_eq!(s.site.debits().len(), 1);
+    assert_eq!(pay::balance(&app, &s.user_id, "OGC").await, 0, "the platform balance is untouched");
+    let got = s.receiver.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got[0].json()["data"]["trade_no"], "HM-B");
+    b.close().await;
 }

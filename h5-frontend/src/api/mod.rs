@@ -7,7 +7,7 @@ pub mod console;
 use gloo_net::http::{Request, RequestBuilder};
 use opengate_shared::h5api::{
     AccountView, AuthorizeView, ConfirmRequest, ConsentRequest, GrantView, H5Error, LoginRequest, PayResult, PayView,
-    PinSet, RedirectResponse, RevokeResponse, SessionInfo, SetPinRequest, CSRF_HEADER,
+    PinSet, RedirectResponse, RevokeResponse, SessionInfo, SetPinRequest, SourcePayRequest, CSRF_HEADER,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -175,6 +175,12 @@ pub async fn pay_view(order_id: &str) -> Result<PayView, H5Error> {
 /// `POST /api/h5/pay/{order_id}/confirm` with the payment PIN.
 pub async fn pay_confirm(csrf: &str, order_id: &str, req: &ConfirmRequest) -> Result<PayResult, H5Error> {
     let path = format!("/api/h5/pay/{}/confirm", encode_uri_component(order_id));
+    request(Method::Post { csrf }, &path, Some(req)).await
+}
+
+/// `POST /api/h5/pay/{order_id}/source`: pay in a partner source's currency.
+pub async fn pay_source(csrf: &str, order_id: &str, req: &SourcePayRequest) -> Result<PayResult, H5Error> {
+    let path = format!("/api/h5/pay/{}/source", encode_uri_component(order_id));
     request(Method::Post { csrf }, &path, Some(req)).await
 }
 

@@ -82,6 +82,10 @@ pub const EN: Texts = Texts {
     pay_return: "Back to the app",
     pay_returning: "Taking you back to the app…",
     pay_go_back: "You can go back to the app now.",
+    pay_method_label: "Pay with",
+    pay_method_balance: "OpenGate balance",
+    pay_source_refused: "The partner site did not accept this payment. Pay with your balance, or try again later.",
+    pay_source_pending: "The partner site has not confirmed the payment yet. Tap Pay now again in a moment; you will not be charged twice.",
 
     account_title: "My account",
     account_balances: "Balances",

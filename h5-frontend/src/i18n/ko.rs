@@ -81,6 +81,10 @@ pub const KO: Texts = Texts {
     pay_return: "앱으로 돌아가기",
     pay_returning: "앱으로 돌아가는 중…",
     pay_go_back: "이제 앱으로 돌아가셔도 됩니다.",
+    pay_method_label: "결제 수단",
+    pay_method_balance: "OpenGate 잔액",
+    pay_source_refused: "제휴 사이트가 이 결제를 받지 않았습니다. 잔액으로 결제하거나 잠시 후 다시 시도해 주세요.",
+    pay_source_pending: "제휴 사이트가 아직 결제를 확인하지 않았습니다. 잠시 후 ‘결제하기’를 다시 눌러 주세요. 두 번 결제되지 않습니다.",
 
     account_title: "내 계정",
     account_balances: "잔액",

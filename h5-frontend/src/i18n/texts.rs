@@ -95,6 +95,13 @@ pub struct Texts {
     pub pay_return: &'static str,
     pub pay_returning: &'static str,
     pub pay_go_back: &'static str,
+    /// Heading of the choice between the balance and a partner source's currency.
+    pub pay_method_label: &'static str,
+    pub pay_method_balance: &'static str,
+    /// The partner site refused the debit (`source_refused`).
+    pub pay_source_refused: &'static str,
+    /// The partner site has not confirmed the debit yet (`source_pending`).
+    pub pay_source_pending: &'static str,
 
     pub account_title: &'static str,
     pub account_balances: &'static str,
@@ -249,6 +256,8 @@ impl Texts {
             "pin_locked" => return self.pin_locked_text(err.retry_at),
             "pin_not_set" => self.pay_no_pin,
             "insufficient_balance" => self.pay_insufficient,
+            "source_refused" => self.pay_source_refused,
+            "source_pending" => self.pay_source_pending,
             "already_paid" => self.pay_already_paid,
             "order_failed" => self.err_order_failed,
             "not_payer" => self.err_not_payer,
@@ -269,7 +278,7 @@ mod tests {
     use crate::i18n::{EN, KO, ZH};
     use wasm_bindgen_test::wasm_bindgen_test;
 
-    const CODES: [&str; 21] = [
+    const CODES: &[&str] = &[
         "login_required",
         "bad_credentials",
         "locked",
@@ -284,6 +293,8 @@ mod tests {
         "pin_locked",
         "pin_not_set",
         "insufficient_balance",
+        "source_refused",
+        "source_pending",
         "already_paid",
         "order_failed",
         "not_payer",
@@ -296,7 +307,7 @@ mod tests {
     #[wasm_bindgen_test]
     fn every_known_code_has_its_own_text_in_every_language() {
         for t in [&EN, &ZH, &KO] {
-            for code in CODES {
+            for &code in CODES {
                 let text = t.error_text(&H5Error::new(code, "SERVER TEXT"));
                 assert!(!text.is_empty() && text != "SERVER TEXT", "{:?} {code}", t.lang);
             }

@@ -81,6 +81,10 @@ pub const ZH: Texts = Texts {
     pay_return: "返回应用",
     pay_returning: "正在返回应用…",
     pay_go_back: "现在可以返回应用了。",
+    pay_method_label: "支付方式",
+    pay_method_balance: "OpenGate 余额",
+    pay_source_refused: "合作方站点未接受此次支付。请改用余额支付，或稍后再试。",
+    pay_source_pending: "合作方站点尚未确认此次支付。请稍后再点“立即支付”，不会重复扣款。",
 
     account_title: "我的账户",
     account_balances: "余额",

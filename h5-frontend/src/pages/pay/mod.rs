@@ -2,6 +2,7 @@
 //! asset, the user's balance and a 6-digit PIN pad; then the result, which sends the
 //! browser back to the partner after 3 seconds when it gave a return URL.
 
+mod method;
 mod result;
 
 use std::future::Future;
@@ -10,7 +11,7 @@ use std::rc::Rc;
 
 use gloo::timers::callback::Timeout;
 use opengate_shared::amount::group_digits;
-use opengate_shared::h5api::{ConfirmRequest, H5Error, PayResult, PayView};
+use opengate_shared::h5api::{ConfirmRequest, H5Error, PayResult, PayView, SourcePayRequest};
 use yew::prelude::*;
 
 use crate::api;
@@ -19,6 +20,7 @@ use crate::components::{alert, PinKey, PinPad, PIN_LEN};
 use crate::i18n::{use_texts, Texts};
 use crate::load::{use_load, Pending};
 use crate::nav;
+use method::{chosen, method_choice};
 use result::result_view;
 
 /// The grey blocks while loading: the order card and the PIN pad card.
@@ -121,6 +123,8 @@ pub fn pay_page(props: &PayPageProps) -> Html {
     let pin = use_reducer(PinEntry::default);
     let error = use_state(|| None::<H5Error>);
     let running = use_state(|| None::<Running>);
+    // A partner source's code when the user picked its currency; `None` is the balance.
+    let picked = use_state(|| None::<String>);
     // Synchronous guard: a double tap must not confirm (or cancel) twice.
     let in_flight = use_mut_ref(|| false);
 
@@ -202,17 +206,35 @@ pub fn pay_page(props: &PayPageProps) -> Html {
             }
         })
     };
+    let source = chosen(view, picked.as_deref()).map(str::to_owned);
+    let on_pick = {
+        let (picked, error) = (picked.clone(), error.clone());
+        Callback::from(move |code: Option<String>| {
+            error.set(None);
+            picked.set(code);
+        })
+    };
     let on_confirm = {
-        let (run, pin, in_flight, csrf, order_id) =
-            (run.clone(), pin.clone(), in_flight.clone(), csrf.clone(), order_id.clone());
+        let (run, pin, in_flight, csrf, order_id, source) =
+            (run.clone(), pin.clone(), in_flight.clone(), csrf.clone(), order_id.clone(), source.clone());
         Callback::from(move |_: MouseEvent| {
             if *in_flight.borrow() || pin.0.len() != PIN_LEN {
                 return;
             }
-            let req = ConfirmRequest { pin: pin.0.clone() };
+            let pin_typed = pin.0.clone();
             pin.dispatch(PinEdit::Clear);
             let (csrf, order_id) = (csrf.clone(), order_id.clone());
-            run(Running::Confirm, Box::pin(async move { api::pay_confirm(&csrf, &order_id, &req).await }));
+            let call: Call = match source.clone() {
+                Some(source) => Box::pin(async move {
+                    api::pay_source(&csrf, &order_id, &SourcePayRequest { source, pin: pin_typed }).await
+                }),
+                None => {
+                    Box::pin(
+                        async move { api::pay_confirm(&csrf, &order_id, &ConfirmRequest { pin: pin_typed }).await },
+                    )
+                }
+            };
+            run(Running::Confirm, call);
         })
     };
     let on_cancel = {
@@ -249,6 +271,8 @@ pub fn pay_page(props: &PayPageProps) -> Html {
         }
     } else {
         html! {
+            <>
+            { method_choice(t, view, source.as_deref(), busy, on_pick) }
             <section class="card">
                 <PinPad filled={entered} disabled={busy} {on_key} />
                 <button id="pay-confirm" type="button" class="primary" disabled={busy || entered != PIN_LEN}
@@ -256,6 +280,7 @@ pub fn pay_page(props: &PayPageProps) -> Html {
                     { if *running == Some(Running::Confirm) { t.pay_confirming } else { t.pay_confirm } }
                 </button>
             </section>
+            </>
         }
     };
 

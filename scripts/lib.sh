@@ -39,16 +39,20 @@ ensure_wasm_bindgen() {
   fi
 }
 
-ensure_wasm_opt() {
-  if [ ! -x "$ROOT/tools/node_modules/.bin/wasm-opt" ]; then
-    log "installing wasm-opt (npm package binaryen)"
+# The npm packages pinned in tools/package.json: binaryen (wasm-opt, for the H5 build)
+# and standardwebhooks (the JavaScript notification example in docs/API.md, which the
+# test docs_api runs). `npm ci` installs exactly the lockfile when either is missing.
+ensure_node_tools() {
+  if [ ! -x "$ROOT/tools/node_modules/.bin/wasm-opt" ] \
+    || [ ! -f "$ROOT/tools/node_modules/standardwebhooks/package.json" ]; then
+    log "installing the npm tools (npm ci --prefix tools: binaryen, standardwebhooks)"
     npm ci --prefix "$ROOT/tools" --no-audit --no-fund
   fi
 }
 
 ensure_h5_tools() {
   ensure_wasm_target
-  ensure_wasm_opt
+  ensure_node_tools
   ensure_trunk
   ensure_wasm_bindgen
 }

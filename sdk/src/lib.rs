@@ -45,3 +45,9 @@ pub use notify::{NotificationVerifier, VerifyError};
 pub use opengate_shared::error::{ErrorCode, PingData};
 pub use opengate_shared::pay::{CreateOrder, Notification, NotificationData, OrderView};
 pub use pay::{order, ResentNotification};
+
+/// docs/API.md's ```` ```rust ```` examples, compiled (and run, unless `no_run`) as
+/// doctests of this crate, so the partner documentation cannot drift from the SDK.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/API.md")]
+pub struct ApiMdExamples;

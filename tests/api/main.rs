@@ -4,6 +4,7 @@
 mod admin;
 mod console;
 mod demo_partner;
+mod docs_api;
 mod h5;
 mod i18n_browser;
 mod inbound;

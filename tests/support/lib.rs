@@ -18,6 +18,7 @@ pub mod bench;
 pub mod browser;
 pub mod console;
 pub mod demo_partner;
+pub mod docs_api;
 pub mod inbound;
 pub mod login;
 pub mod partner_site;

@@ -40,7 +40,12 @@ fn main() {
         let conc = env_num("BENCH_CONCURRENCY", 32) as usize;
         // The production default pool size (tests use a smaller one).
         let pool = env_num("BENCH_POOL", opengate::config::Config::default().database_max_connections as u64) as u32;
-        let app = spawn_app_with(|c| c.database_max_connections = pool).await;
+        // One app at full speed: the per-app request limit would measure itself.
+        let app = spawn_app_with(|c| {
+            c.database_max_connections = pool;
+            c.rate_limit_per_second = 0;
+        })
+        .await;
         let s = setup(&app).await;
         let p = s.partner.clone();
         let backend = if opengate_e2e::use_postgres() { "PostgreSQL" } else { "SQLite" };

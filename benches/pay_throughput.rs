@@ -144,6 +144,8 @@ fn main() {
         let app = spawn_app_with(|c| {
             c.database_max_connections = pool;
             c.notify_poll_ms = 100;
+            // One app at full speed: the per-app request limit would measure itself.
+            c.rate_limit_per_second = 0;
         })
         .await;
         let backend = if opengate_e2e::use_postgres() { "PostgreSQL" } else { "SQLite" };

@@ -9,14 +9,15 @@
 use std::sync::Arc;
 
 use opengate_e2e::bench::{env_num, pct, run, MakeReq};
-use opengate_e2e::{create_partner, new_nonce, spawn_app, Signed};
+use opengate_e2e::{create_partner, new_nonce, spawn_app_with, Signed};
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     rt.block_on(async {
         let secs = env_num("BENCH_SECS", 5);
         let conc = env_num("BENCH_CONCURRENCY", 32) as usize;
-        let app = spawn_app().await;
+        // One app at full speed: the per-app request limit would measure itself.
+        let app = spawn_app_with(|c| c.rate_limit_per_second = 0).await;
         let p = create_partner(&app).await;
         let backend = if opengate_e2e::use_postgres() { "PostgreSQL" } else { "SQLite" };
         // Enough prepared signatures for a fast server.

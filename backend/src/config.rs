@@ -71,6 +71,11 @@ pub struct Config {
     /// Sources: how often one debit is tried within the user's request before the
     /// page says "still confirming" (the worker keeps retrying it with the same id).
     pub deduct_attempts: u32,
+    /// `/open/v1/*`: requests per second each app may make on average, per node
+    /// (0 = no limit); more get `U0401` with `Retry-After`.
+    pub rate_limit_per_second: u32,
+    /// `/open/v1/*`: requests an app may make at once before the average applies.
+    pub rate_limit_burst: u32,
     /// `text` or `json` logs.
     pub log_format: String,
 }
@@ -112,6 +117,8 @@ impl Default for Config {
             outbound_allow_cidrs: Vec::new(),
             source_timeout_ms: 5_000,
             deduct_attempts: 3,
+            rate_limit_per_second: 200,
+            rate_limit_burst: 400,
             log_format: "text".into(),
         }
     }
@@ -218,6 +225,12 @@ impl Config {
         }
         if !(100..=60_000).contains(&self.source_timeout_ms) {
             return bad(format!("source_timeout_ms = {} must be within 100..=60000", self.source_timeout_ms));
+        }
+        if self.rate_limit_per_second > 0 && self.rate_limit_burst < self.rate_limit_per_second {
+            return bad(format!(
+                "rate_limit_burst = {} is below rate_limit_per_second = {}; a second's worth of requests must fit in a burst",
+                self.rate_limit_burst, self.rate_limit_per_second
+            ));
         }
         if !(1..=10).contains(&self.deduct_attempts) {
             return bad(format!("deduct_attempts = {} must be within 1..=10", self.deduct_attempts));

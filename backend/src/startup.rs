@@ -102,8 +102,11 @@ pub async fn open_state(config: Config, clock: Clock) -> anyhow::Result<AppState
     )?;
     let notifier = crate::notify::Notifier::new(outbound);
     let confirmer = crate::pay::confirm_batch::ConfirmWriter::start(db.clone());
+    let limiter =
+        Arc::new(crate::auth::rate_limit::AppLimiter::new(config.rate_limit_per_second, config.rate_limit_burst));
     Ok(AppState {
         db,
+        limiter,
         config: Arc::new(config),
         clock,
         secrets: SecretBox::new(&master),

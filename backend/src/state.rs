@@ -25,4 +25,6 @@ pub struct AppState {
     pub confirmer: crate::pay::confirm_batch::ConfirmWriter,
     /// Introspection answers valid while the revocation epoch holds (ADR 0011).
     pub introspect_cache: Arc<crate::login::introspect_cache::IntrospectCache>,
+    /// Per-app request limits of `/open/v1/*` (U0401).
+    pub limiter: Arc<crate::auth::rate_limit::AppLimiter>,
 }

@@ -3,5 +3,6 @@
 pub mod key_cache;
 pub mod nonce_batch;
 pub mod partner;
+pub mod rate_limit;
 
 pub use partner::PartnerCtx;

@@ -39,11 +39,35 @@ pub async fn require_signature(State(st): State<AppState>, req: Request, next: N
         return next.run(req).await;
     }
     let jsonapi = crate::http::jsonapi::is_jsonapi_path(req.uri().path());
-    match authenticate(&st, req).await {
-        Ok(req) => next.run(req).await,
-        Err(e) if jsonapi => crate::http::jsonapi::error_response(e),
-        Err(e) => e.into_response(),
+    let (err, retry_after) = match authenticate(&st, req).await {
+        Ok(req) => match over_limit(&st, &req) {
+            None => return next.run(req).await,
+            Some(secs) => (
+                ApiError::new(
+                    ErrorCode::U0401,
+                    format!(
+                        "rate limited: retry after {secs} s (an app may make {} requests per second)",
+                        st.config.rate_limit_per_second
+                    ),
+                ),
+                Some(secs),
+            ),
+        },
+        Err(e) => (e, None),
+    };
+    let mut resp = if jsonapi { crate::http::jsonapi::error_response(err) } else { err.into_response() };
+    if let Some(secs) = retry_after {
+        resp.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
     }
+    resp
+}
+
+/// `Some(seconds to wait)` when the calling app is over its request limit (U0401).
+fn over_limit(st: &AppState, req: &Request) -> Option<u64> {
+    let app_id = &req.extensions().get::<PartnerCtx>()?.app_id;
+    let wait = st.limiter.check(app_id).err()?;
+    metrics::counter!("opengate_rate_limited_total").increment(1);
+    Some(crate::auth::rate_limit::retry_after_secs(wait))
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {

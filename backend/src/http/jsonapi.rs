@@ -35,6 +35,7 @@ fn title(code: ErrorCode) -> &'static str {
         ErrorCode::U0029 => "Parameter error",
         ErrorCode::U0076 => "No permission",
         ErrorCode::U0404 => "Not found",
+        ErrorCode::U0401 => "Too many requests",
         ErrorCode::U9999 => "Service error",
         _ => "Authentication failed",
     }

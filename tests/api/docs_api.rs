@@ -4,7 +4,8 @@
 //! blocks must keep covering every partner endpoint. The notification examples get a
 //! real notification of a paid order and must refuse it once its body is altered.
 //! `excerpt` blocks must be verbatim parts of the file they name. (The ```rust blocks
-//! are doctests of opengate-sdk.)
+//! are doctests of opengate-sdk.) docs/OPERATIONS.md must name every configuration key
+//! and every metric the server exports, and its TOML example must load and validate.
 
 use std::time::Duration;
 
@@ -125,6 +126,23 @@ async fn every_runnable_block_of_api_md_runs_against_a_real_server() {
     }
     assert!(notification_blocks >= 2, "the bash and JavaScript notification examples must both run");
 
+    // Every metric name exported after all that traffic is documented.
+    let metrics = app.http.get(app.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
+    let ops = std::fs::read_to_string(root.join("docs/OPERATIONS.md")).expect("read docs/OPERATIONS.md");
+    let mut names: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("opengate_"))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .map(|n| ["_bucket", "_sum", "_count"].iter().fold(n, |n, s| n.strip_suffix(s).unwrap_or(n)))
+        .collect();
+    names.dedup();
+    for must in ["opengate_http_requests_total", "opengate_notification_attempts_total"] {
+        assert!(names.contains(&must), "/metrics lacks {must} after requests and a delivery:\n{metrics}");
+    }
+    for n in names {
+        assert!(ops.contains(&format!("`{n}`")), "docs/OPERATIONS.md does not document the metric {n}");
+    }
+
     // The re-send example made a real payment.failed notification for the closed order.
     let got = w.receiver.wait_for(2, Duration::from_secs(10)).await;
     assert!(
@@ -143,4 +161,37 @@ fn fences_are_parsed_with_their_line_language_and_words() {
     assert_eq!((b[1].line, b[1].lang.as_str(), b[1].runnable()), (6, "rust", false));
     assert_eq!(b[1].code, "let x = 1;\n");
     assert_eq!((b[2].lang.as_str(), b[2].code.as_str()), ("", "plain\n"));
+}
+
+#[test]
+fn operations_md_documents_every_config_key_and_metric() {
+    let ops = std::fs::read_to_string(workspace_dir().join("docs/OPERATIONS.md")).expect("read docs/OPERATIONS.md");
+    let defaults = serde_json::to_value(opengate::config::Config::default()).expect("config serializes");
+    let keys = defaults.as_object().expect("an object");
+    assert!(keys.len() >= 25, "{keys:?}");
+    for key in keys.keys() {
+        let row = format!("| `{key}` | `OPENGATE_{}`", key.to_uppercase());
+        assert!(ops.contains(&row), "docs/OPERATIONS.md's configuration table lacks the row of {key} (`{row} …`)");
+    }
+    // The example file loads (unknown keys are refused) and validates: `opengate migrate`
+    // with it, in a clean environment, the database moved to a temp SQLite file.
+    let toml = blocks(&ops).into_iter().find(|b| b.lang == "toml").expect("a TOML example in docs/OPERATIONS.md");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("opengate.toml");
+    std::fs::write(&path, &toml.code).expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opengate-node"))
+        .env_clear()
+        .env("OPENGATE_MASTER_KEY", opengate_e2e::TEST_MASTER_KEY)
+        .env("OPENGATE_DATABASE_URL", format!("sqlite://{}/opengate.db", dir.path().display()))
+        .arg("--config")
+        .arg(&path)
+        .arg("migrate")
+        .output()
+        .expect("run opengate migrate");
+    assert!(
+        out.status.success(),
+        "docs/OPERATIONS.md's TOML example is refused: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -75,10 +75,11 @@ pub async fn create_user(
             return Err(AdminError::Invalid("password must have at least 8 characters".into()));
         }
     }
-    let nickname = nickname.trim();
-    if nickname.is_empty() || nickname.chars().count() > 64 {
-        return Err(AdminError::Invalid("nickname must have 1..64 characters".into()));
-    }
+    let Some(nickname) = opengate_shared::h5api::nickname(nickname) else {
+        return Err(AdminError::Invalid(
+            "nickname must have 1..64 characters, without control or invisible characters".into(),
+        ));
+    };
     let hash = password.map(crate::password::hash).transpose()?;
     let id = crypto::new_id("usr");
     let new = users::NewUser {

@@ -240,7 +240,53 @@ pub struct PinSet {
     pub pin_set: bool,
 }
 
+/// `POST /api/h5/account/nickname`: the name the pages show and apps read with the
+/// `profile` scope. Errors: `invalid_request` (see [`nickname`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetNicknameRequest {
+    pub nickname: String,
+}
+
+/// The answer: the name as stored (trimmed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NicknameSet {
+    pub nickname: String,
+}
+
+/// Most characters (Unicode scalar values) in a nickname.
+pub const NICKNAME_MAX: usize = 64;
+
+/// The nickname rule, one copy for the page and the server: trimmed, 1..=64
+/// characters, no control characters and none of the invisible or
+/// direction-changing ones that can make a name look like another.
+pub fn nickname(raw: &str) -> Option<&str> {
+    let name = raw.trim();
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+    };
+    let len = name.chars().count();
+    ((1..=NICKNAME_MAX).contains(&len) && !name.chars().any(hidden)).then_some(name)
+}
+
 /// True for exactly six ASCII digits: the shape of a payment PIN.
 pub fn is_pin_shape(pin: &str) -> bool {
     pin.len() == 6 && pin.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nicknames_are_trimmed_bounded_and_visible() {
+        assert_eq!(nickname("  Tea Lover "), Some("Tea Lover"));
+        assert_eq!(nickname("茶友 🍵"), Some("茶友 🍵"));
+        assert_eq!(nickname(&"가".repeat(NICKNAME_MAX)).map(|n| n.chars().count()), Some(NICKNAME_MAX));
+        assert_eq!(nickname(&"가".repeat(NICKNAME_MAX + 1)), None, "characters are counted, not bytes");
+        for bad in ["", "   ", "a\nb", "tab\there", "nul\0", "rtl\u{202e}evil", "zero\u{200b}width", "bom\u{feff}"] {
+            assert_eq!(nickname(bad), None, "{bad:?}");
+        }
+    }
 }

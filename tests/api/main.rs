@@ -1,6 +1,7 @@
 //! End-to-end tests: each starts the real server on 127.0.0.1:0 with a fresh database
 //! (SQLite, or PostgreSQL with OPENGATE_TEST_DB=postgres) and talks HTTP to it.
 
+mod account;
 mod admin;
 mod console;
 mod demo_partner;

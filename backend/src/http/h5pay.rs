@@ -8,13 +8,14 @@ use axum::routing::{get, post};
 use axum::Router;
 use opengate_shared::amount::format_amount;
 use opengate_shared::h5api::{
-    AccountView, BalanceView, ConfirmRequest, PayResult, PayView, PinSet, SetPinRequest, SourcePayRequest,
+    AccountView, BalanceView, ConfirmRequest, NicknameSet, PayResult, PayView, PinSet, SetNicknameRequest,
+    SetPinRequest, SourcePayRequest,
 };
 
 use super::h5api::{checked, current, json_body, no_store, user_of, H5ApiError, H5Result};
 use crate::pay::{self, confirm, PayError};
 use crate::state::AppState;
-use crate::storage::{apps, ledger, pay as store};
+use crate::storage::{apps, ledger, pay as store, users};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/h5/pay/{order_id}/source", post(pay_with_source))
         .route("/api/h5/account", get(account))
         .route("/api/h5/account/pin", post(set_pin))
+        .route("/api/h5/account/nickname", post(set_nickname))
 }
 
 /// A pay error as the page shows it; a locked PIN also says when to retry.
@@ -173,4 +175,19 @@ async fn set_pin(State(st): State<AppState>, req: Request) -> H5Result<Response>
         Ok(()) => Ok(no_store(PinSet { pin_set: true })),
         Err(e) => Ok(h5_error(&st, e)),
     }
+}
+
+async fn set_nickname(State(st): State<AppState>, req: Request) -> H5Result<Response> {
+    let headers = req.headers().clone();
+    let (_, user_id) = user_of(Some(checked(&st, &headers).await?))?;
+    let body: SetNicknameRequest = json_body(req).await?;
+    let Some(nickname) = opengate_shared::h5api::nickname(&body.nickname) else {
+        return Err(H5ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "nickname: use 1 to 64 characters, without control or invisible characters",
+        ));
+    };
+    users::set_nickname(&st.db.pool, &user_id, nickname, st.clock.now_ms()).await?;
+    Ok(no_store(NicknameSet { nickname: nickname.to_owned() }))
 }

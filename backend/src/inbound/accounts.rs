@@ -35,9 +35,12 @@ pub enum Admission {
     Frozen,
 }
 
+/// The partner's nickname when it passes the platform's nickname rule (a longer one
+/// is cut at 64 characters), else the masked mobile or the user name.
 fn masked_nickname(inc: &Incoming<'_>) -> String {
-    if let Some(n) = inc.nickname.map(str::trim).filter(|n| !n.is_empty()) {
-        return n.chars().take(64).collect();
+    let cut = |n: &str| n.trim().chars().take(opengate_shared::h5api::NICKNAME_MAX).collect::<String>();
+    if let Some(n) = inc.nickname.map(cut).as_deref().and_then(opengate_shared::h5api::nickname) {
+        return n.to_owned();
     }
     match (inc.mobile, inc.username) {
         (Some(m), _) => opengate_shared::ids::mask_mobile(m),

@@ -91,6 +91,22 @@ pub async fn mark_password_login<'e, E: Executor<'e, Database = Any>>(ex: E, id:
         .map(|_| ())
 }
 
+/// The user's own new nickname (already checked by `h5api::nickname`).
+pub async fn set_nickname<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &str,
+    nickname: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET nickname = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(nickname)
+        .bind(now)
+        .execute(ex)
+        .await
+        .map(|_| ())
+}
+
 /// A user as the JSON:API user lookup shows them (SPEC §9): never a secret.
 #[derive(Debug, Clone)]
 pub struct LookupRow {

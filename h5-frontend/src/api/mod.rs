@@ -6,8 +6,9 @@ pub mod console;
 
 use gloo_net::http::{Request, RequestBuilder};
 use opengate_shared::h5api::{
-    AccountView, AuthorizeView, ConfirmRequest, ConsentRequest, GrantView, H5Error, LoginRequest, PayResult, PayView,
-    PinSet, RedirectResponse, RevokeResponse, SessionInfo, SetPinRequest, SourcePayRequest, CSRF_HEADER,
+    AccountView, AuthorizeView, ConfirmRequest, ConsentRequest, GrantView, H5Error, LoginRequest, NicknameSet,
+    PayResult, PayView, PinSet, RedirectResponse, RevokeResponse, SessionInfo, SetNicknameRequest, SetPinRequest,
+    SourcePayRequest, CSRF_HEADER,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -176,6 +177,11 @@ pub async fn pay_view(order_id: &str) -> Result<PayView, H5Error> {
 pub async fn pay_confirm(csrf: &str, order_id: &str, req: &ConfirmRequest) -> Result<PayResult, H5Error> {
     let path = format!("/api/h5/pay/{}/confirm", encode_uri_component(order_id));
     request(Method::Post { csrf }, &path, Some(req)).await
+}
+
+/// `POST /api/h5/account/nickname`.
+pub async fn set_nickname(csrf: &str, req: &SetNicknameRequest) -> Result<NicknameSet, H5Error> {
+    request(Method::Post { csrf }, "/api/h5/account/nickname", Some(req)).await
 }
 
 /// `POST /api/h5/pay/{order_id}/source`: pay in a partner source's currency.

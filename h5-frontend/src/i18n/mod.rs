@@ -96,6 +96,7 @@ pub enum Check {
     PinBadShape,
     PinCurrentBad,
     PinMismatch,
+    NicknameBad,
 }
 
 /// Something a page tells the user, kept untranslated in the page's state.

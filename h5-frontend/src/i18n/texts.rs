@@ -119,6 +119,12 @@ pub struct Texts {
     pub pin_submit: &'static str,
     pub pin_submitting: &'static str,
     pub pin_saved: &'static str,
+    pub nickname_edit: &'static str,
+    pub nickname_label: &'static str,
+    pub nickname_save: &'static str,
+    pub nickname_cancel: &'static str,
+    pub nickname_saved: &'static str,
+    pub nickname_bad: &'static str,
     pub pin_bad_shape: &'static str,
     pub pin_current_bad: &'static str,
     pub pin_mismatch: &'static str,
@@ -214,6 +220,7 @@ impl Texts {
             Check::PinBadShape => self.pin_bad_shape,
             Check::PinCurrentBad => self.pin_current_bad,
             Check::PinMismatch => self.pin_mismatch,
+            Check::NicknameBad => self.nickname_bad,
         }
     }
 

@@ -1,5 +1,5 @@
-//! The user's own account (SPEC §7): who is logged in, the balances, and setting or
-//! changing the payment PIN. The pay page sends users without a PIN here with `next`,
+//! The user's own account (SPEC §7): who is logged in (and their nickname, changed
+//! in place), the balances, and setting or changing the payment PIN. The pay page sends users without a PIN here with `next`,
 //! and they go back there once the PIN is saved.
 
 use opengate_shared::amount::group_digits;
@@ -15,6 +15,7 @@ use crate::components::{alert, nav_link, PIN_LEN};
 use crate::i18n::{use_texts, Check, Notice};
 use crate::load::{use_load, Pending};
 use crate::nav;
+use crate::pages::nickname::NicknameCard;
 
 /// The grey blocks while loading: who, the balances, the PIN form.
 const LOADING: &[&str] = &["sk-account-head", "sk-balances", "sk-pin-form"];
@@ -139,6 +140,11 @@ pub fn account_page() -> Html {
         })
     };
 
+    let on_nickname = {
+        let (load, view) = (load.clone(), view.clone());
+        Callback::from(move |nickname: String| load.set(AccountView { nickname, ..view.clone() }))
+    };
+
     let locked = view.pin_locked_until.is_some_and(|until| until > now_secs());
     let balances = view.balances.iter().map(|b| {
         html! {
@@ -152,10 +158,8 @@ pub fn account_page() -> Html {
     html! {
         <main>
             <h1>{ t.account_title }</h1>
-            <section class="card account-head">
-                <p id="account-nickname" class="account-nickname">{ view.nickname.clone() }</p>
-                <p id="account-name" class="muted">{ view.account.clone() }</p>
-            </section>
+            <NicknameCard nickname={view.nickname.clone()} account={view.account.clone()}
+                csrf={info.csrf_token.clone()} on_saved={on_nickname} />
             <section class="card">
                 <h2>{ t.account_balances }</h2>
                 if view.balances.is_empty() {
@@ -191,8 +195,8 @@ pub fn account_page() -> Html {
                 { nav_link(&navigator, "nav-apps", Route::Apps, t.nav_apps) }
                 { nav_link(&navigator, "nav-console", Route::Console, t.nav_console) }
             </nav>
-            if let Some(user) = &info.user {
-                <p class="muted whoami-below">{ t.logged_in(&user.nickname, &user.account) }</p>
+            if info.user.is_some() {
+                <p class="muted whoami-below">{ t.logged_in(&view.nickname, &view.account) }</p>
             }
         </main>
     }

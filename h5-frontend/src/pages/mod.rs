@@ -6,5 +6,6 @@ pub mod authorize;
 pub mod console;
 pub mod error;
 pub mod login;
+pub mod nickname;
 pub mod pay;
 pub mod status;

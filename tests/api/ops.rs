@@ -126,6 +126,15 @@ async fn an_app_over_its_request_limit_gets_u0401_with_retry_after() {
         "{doc}"
     );
 
+    // The SDK hands the code and the wait to the partner's code.
+    match opengate_e2e::demo_partner::sdk(&app, &p).ping().await {
+        Err(opengate_sdk::Error::Api(e)) => {
+            assert_eq!(e.code, opengate_sdk::ErrorCode::U0401, "{e}");
+            assert!(e.retry_after_secs.is_some_and(|s| (1..=2).contains(&s)), "{e:?}");
+        }
+        other => panic!("expected U0401, got {other:?}"),
+    }
+
     // After the wait, the app may call again.
     tokio::time::sleep(std::time::Duration::from_secs(retry)).await;
     assert_eq!(send(ping(&p)).await.0, 200);

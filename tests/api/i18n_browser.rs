@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use opengate_e2e::browser::{self, Browser};
+use opengate_e2e::demo_partner::tap_pin;
 use opengate_e2e::login::{authorize_query, PASSWORD, REDIRECT_URI};
 use opengate_e2e::pay::{enable_pay, new_order, order, payer};
 use opengate_e2e::{create_partner, spawn_app, Partner, TestApp};
@@ -68,12 +69,6 @@ async fn wait_for(b: &Browser, css: &str) -> fantoccini::elements::Element {
 async fn html_lang(b: &Browser) -> String {
     let v = b.client.execute("return document.documentElement.lang", vec![]).await.expect("lang");
     v.as_str().unwrap_or_default().to_owned()
-}
-
-async fn tap_pin(b: &Browser, pin: &str) {
-    for d in pin.chars() {
-        wait_for(b, &format!("button.pin-key[data-key=\"{d}\"]:not([disabled])")).await.click().await.expect("key");
-    }
 }
 
 /// How the language is chosen before the flow starts.

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use opengate::inbound::sources::{self, NewSource};
+use opengate_e2e::demo_partner::tap_pin;
 use opengate_e2e::inbound::{import_link, open};
 use opengate_e2e::login::H5;
 use opengate_e2e::partner_site::{DeductMode, PartnerSite};
@@ -218,11 +219,6 @@ async fn the_pay_page_pays_in_the_partner_currency_in_chromium() {
         let b = &b;
         async move { b.element(&css, t).await.click().await.expect("click") }
     };
-    let tap_pin = || async {
-        for d in PIN.chars() {
-            click(format!("button.pin-key[data-key=\"{d}\"]:not([disabled])")).await;
-        }
-    };
 
     // The partner sends its user to the order through a signed import link.
     let target = format!("/h5/pay/{order_id}");
@@ -243,20 +239,20 @@ async fn the_pay_page_pays_in_the_partner_currency_in_chromium() {
 
     // 1. The partner refuses: its own words on the page, nothing taken.
     s.site.deduct_script(&[DeductMode::Refuse]);
-    tap_pin().await;
+    tap_pin(&b, PIN).await;
     click("#pay-confirm:not([disabled])".into()).await;
     b.wait_text("#pay-error", |x| x.contains("did not accept"), t).await;
     assert!(s.site.debits().is_empty());
 
     // 2. The partner fails: not confirmed yet, try again.
     s.site.deduct_script(&[DeductMode::Error500]);
-    tap_pin().await;
+    tap_pin(&b, PIN).await;
     click("#pay-confirm:not([disabled])".into()).await;
     b.wait_text("#pay-error", |x| x.contains("not confirmed") && x.contains("not be charged twice"), t).await;
     b.screenshot("pay-source-2-pending").await;
 
     // 3. Again: the same debit id goes through, the order is paid once.
-    tap_pin().await;
+    tap_pin(&b, PIN).await;
     click("#pay-confirm:not([disabled])".into()).await;
     b.element("#pay-status[data-status=\"paid\"]", t).await;
     let reqs = s.site.deduct_requests();

@@ -11,6 +11,7 @@ use axum::extract::RawQuery;
 use axum::routing::get;
 use fantoccini::elements::Element;
 use fantoccini::Locator;
+use opengate_e2e::demo_partner::{tap_pin, wait_url};
 use opengate_e2e::login::{query_of, user, PASSWORD};
 use opengate_e2e::pay::{
     balance, enable_pay, new_order, order, query_order, setup, verify_with_reference_library, Receiver,
@@ -69,34 +70,6 @@ async fn wait_count(b: &browser::Browser, css: &str, n: usize) {
 
 async fn is_present(b: &browser::Browser, css: &str) -> bool {
     !b.client.find_all(Locator::Css(css)).await.expect("find_all").is_empty()
-}
-
-/// Waits until the browser's address starts with `prefix`, returning the full address.
-async fn wait_url(b: &browser::Browser, prefix: &str) -> String {
-    let deadline = Instant::now() + WAIT;
-    let mut last = String::new();
-    while Instant::now() < deadline {
-        if let Ok(u) = b.client.current_url().await {
-            last = u.to_string();
-            if last.starts_with(prefix) {
-                return last;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the browser never reached {prefix}; last at {last}");
-}
-
-/// Types a PIN on the pad, one key click per digit, checking a dot fills each time.
-async fn tap_pin(b: &browser::Browser, pin: &str) {
-    for (i, d) in pin.chars().enumerate() {
-        wait_for(b, &format!("button.pin-key[data-key=\"{d}\"]:not([disabled])"))
-            .await
-            .click()
-            .await
-            .expect("click a pin key");
-        wait_count(b, "#pin-dots span.dot.filled", i + 1).await;
-    }
 }
 
 /// Logs in on the H5 login page, which must be on screen.

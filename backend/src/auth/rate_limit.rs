@@ -7,7 +7,7 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 pub struct AppLimiter {
@@ -35,9 +35,7 @@ impl AppLimiter {
     /// would pass.
     pub fn check(&self, app_id: &str) -> Result<(), Duration> {
         let Some(limiter) = &self.limiter else { return Ok(()) };
-        limiter
-            .check_key(&app_id.to_owned())
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        limiter.check_key(&app_id.to_owned()).map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
     }
 }
 

@@ -81,6 +81,8 @@ async fn pending_orders(app: &TestApp, app_id: &str, n: usize, tag: &str) -> Vec
             created_at: now,
             expires_at: now + 3_600_000,
             paid_at: None,
+            refunded_amount: 0,
+            refunded_settle: 0,
         };
         opengate::storage::pay::insert_order(&mut *tx, &o, now).await.expect("order");
         ids.push(o.id);

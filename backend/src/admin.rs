@@ -439,17 +439,11 @@ pub async fn credit(st: &AppState, who: &str, asset: &str, amount: &str, referen
     let d = u32::try_from(decimals).map_err(|_| AdminError::Invalid("bad currency decimals".into()))?;
     let minor = parse_amount(amount, d).map_err(|e| AdminError::Invalid(format!("amount: {e}")))?;
     let now = st.clock.now_ms();
-    let mut tx = st.db.pool.begin().await?;
-    if !ledger::add_to_balance(&mut *tx, &user.id, asset, minor, now).await? {
+    let mut w = st.db.begin_write().await?;
+    if !crate::pay::settle::operator_credit(&mut w.tx, &user.id, asset, minor, reference, now).await? {
         return Err(AdminError::Invalid("amount: the balance would overflow".into()));
     }
-    let id = crypto::new_id("le");
-    ledger::insert_entry(
-        &mut *tx,
-        &ledger::Entry { id: &id, user_id: &user.id, asset, delta: minor, kind: "operator_credit", reference, now },
-    )
-    .await?;
-    tx.commit().await?;
+    w.commit().await?;
     let total = ledger::balances(&st.db.pool, &user.id)
         .await?
         .into_iter()

@@ -3,7 +3,8 @@
 //! Layers by folder: `http/` (routes, error → response), `auth/` (partner request
 //! signatures), `domain/` (types and rules), `storage/` (all SQL), `admin` (operator
 //! use-cases), `cli` (the command line), `login/` and `pay/` (the two halves of the
-//! product), `notify/` (the notification worker and outbound HTTP).
+//! product; `pay::settle` is where money moves), `notify/` (notification delivery
+//! and outbound HTTP), `worker` (every background job).
 
 pub mod admin;
 pub mod auth;
@@ -23,5 +24,6 @@ pub mod pay;
 pub mod startup;
 pub mod state;
 pub mod storage;
+pub mod worker;
 
 pub use startup::Application;

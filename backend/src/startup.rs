@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::state::AppState;
-use crate::storage::{self, nonces, oauth, sessions};
+use crate::storage;
 
 pub struct Application {
     listener: Option<TcpListener>,
@@ -59,9 +59,7 @@ impl Application {
         let Application { listener, state, shutdown, .. } = self;
         let mut tasks = tokio::task::JoinSet::new();
         if state.config.worker_enabled {
-            tasks.spawn(nonce_janitor(state.clone(), shutdown.clone()));
-            tasks.spawn(crate::notify::run(state.clone(), shutdown.clone()));
-            tasks.spawn(crate::notify::expire_orders(state.clone(), shutdown.clone()));
+            tasks.spawn(crate::worker::run(state.clone(), shutdown.clone()));
         }
         if let Some(listener) = listener {
             let app = crate::http::app(state.clone());
@@ -117,35 +115,6 @@ pub async fn open_state(config: Config, clock: Clock) -> anyhow::Result<AppState
         notifier,
         confirmer,
     })
-}
-
-/// Once a minute: deletes nonces older than the replay window, and expired
-/// sessions, authorize requests, codes and tokens.
-async fn nonce_janitor(state: AppState, shutdown: CancellationToken) {
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(Duration::from_secs(60)) => {}
-        }
-        state.nonces.prune(state.clock.now_ms());
-        let now = state.clock.now_ms();
-        let cutoff = now - opengate_shared::signing::NONCE_TTL_SECS * 1000;
-        match nonces::purge(&state.db.pool, cutoff).await {
-            Ok(n) if n > 0 => tracing::debug!(deleted = n, "old nonces purged"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "nonce purge failed; will retry"),
-        }
-        let code_cutoff = crate::login::tokens::used_code_cutoff(now);
-        let purged = match sessions::purge_expired(&state.db.pool, now).await {
-            Ok(a) => oauth::purge_expired(&state.db.pool, now, code_cutoff).await.map(|b| a + b),
-            Err(e) => Err(e),
-        };
-        match purged {
-            Ok(n) if n > 0 => tracing::debug!(deleted = n, "expired sessions, codes and tokens purged"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "login purge failed; will retry"),
-        }
-    }
 }
 
 /// Cancels `token` on SIGINT or SIGTERM.

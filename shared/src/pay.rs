@@ -128,6 +128,9 @@ pub struct OrderView {
     pub created_at: i64,
     pub expires_at: i64,
     pub paid_at: Option<i64>,
+    /// How much of `amount` was refunded so far (SPEC §13), e.g. `"0.00"`.
+    #[serde(default)]
+    pub refunded_amount: String,
 }
 
 /// `data` of a notification (SPEC §8).
@@ -159,9 +162,100 @@ pub struct Notification {
     pub data: NotificationData,
 }
 
+/// The settlement share of one refund (SPEC §13): `refund × settled ÷ amount`,
+/// rounded **down**, except that the refund which brings the refunded total to the
+/// whole amount takes whatever is left, so the shares add up to `settled` exactly.
+/// `refunded_before` and `settled_before` are the totals of the earlier refunds.
+/// None when the refund does not fit (zero, negative, or beyond the amount).
+pub fn refund_share(refund: i64, amount: i64, refunded_before: i64, settled: i64, settled_before: i64) -> Option<i64> {
+    if refund <= 0 || amount <= 0 || refunded_before < 0 || settled_before < 0 || settled_before > settled {
+        return None;
+    }
+    let after = refunded_before.checked_add(refund)?;
+    if after > amount {
+        return None;
+    }
+    if after == amount {
+        return Some(settled - settled_before);
+    }
+    let share = i128::from(refund) * i128::from(settled) / i128::from(amount);
+    // Never more than is left (the floors of earlier shares keep it so; be sure).
+    Some(i64::try_from(share).ok()?.min(settled - settled_before))
+}
+
+/// Body of `POST /open/v1/pay/orders/{trade_no}/refunds` (SPEC §13).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateRefund {
+    pub refund_no: String,
+    pub amount: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A refund as `/open/v1/pay/…/refunds*` answers it (`data`, SPEC §13), plus its
+/// `reason` and, once failed, why (`fail_reason`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundView {
+    pub refund_id: String,
+    pub refund_no: String,
+    pub trade_no: String,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: String,
+    pub amount: String,
+    pub currency: String,
+    pub settle_amount: String,
+    pub settle_currency: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub fail_reason: Option<String>,
+    pub created_at: i64,
+    pub refunded_at: Option<i64>,
+}
+
+/// `data` of a `refund.succeeded` / `refund.failed` notification: the refund plus
+/// the order and who was refunded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundEventData {
+    #[serde(flatten)]
+    pub refund: RefundView,
+    pub order_id: String,
+    pub app_id: String,
+    pub open_id: Option<String>,
+}
+
+/// A refund notification (SPEC §13), signed and delivered like §8's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundNotification {
+    pub id: String,
+    /// `refund.succeeded` or `refund.failed`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub created_at: i64,
+    pub data: RefundEventData,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refund_shares_add_up_to_the_payment() {
+        // 10.00 settled as 3 units, refunded 3.33 + 3.33 + 3.34: each share rounds
+        // down to 0 and the last refund takes all 3.
+        let (amount, settled) = (1000, 3);
+        let a = refund_share(333, amount, 0, settled, 0);
+        let b = refund_share(333, amount, 333, settled, 0);
+        let c = refund_share(334, amount, 666, settled, 0);
+        assert_eq!((a, b, c), (Some(0), Some(0), Some(3)));
+        assert_eq!(refund_share(500, 1000, 0, 1001, 0), Some(500));
+        assert_eq!(refund_share(500, 1000, 500, 1001, 500), Some(501));
+        assert_eq!(refund_share(1000, 1000, 0, 7, 0), Some(7));
+        for bad in [(0, 0), (-1, 0), (1001, 0), (1, 1000)] {
+            assert_eq!(refund_share(bad.0, 1000, bad.1, 7, 0), None, "{bad:?}");
+        }
+        assert_eq!(refund_share(1, 1000, 0, 7, 8), None);
+    }
 
     #[test]
     fn rates_parse_and_print_short() {

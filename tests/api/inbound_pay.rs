@@ -41,6 +41,7 @@ async fn setup(app: &TestApp) -> Setup {
         adapter: "jsonapi".into(),
         user_url: Some(site.url("/jsonapi/users/{uid}")),
         deduct_url: Some(site.url("/deduct")),
+        refund_url: Some(site.url("/refund")),
         currency: Some("HM".into()),
         rate: Some("10".into()),
         ..NewSource::default()
@@ -198,6 +199,87 @@ async fn a_refused_debit_frees_the_order_and_the_worker_finishes_an_unclear_one(
     )
     .await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{body}");
+}
+
+/// A refund of an order paid in the source's currency goes back through the source
+/// (SPEC §13): pending while the source fails, finished by the worker under the same
+/// id, `refund.failed` (money back to the merchant) when the source refuses for good.
+#[tokio::test]
+async fn a_source_paid_order_is_refunded_through_the_source() {
+    let app = spawn_app_with(|c| {
+        c.source_timeout_ms = 300;
+        c.deduct_attempts = 2;
+    })
+    .await;
+    let s = setup(&app).await;
+    // 10.00 PTS → 1.00 OGC → 10.00 HM at the source.
+    let order = pay::new_order(&app, &s.partner, &pay::order("HM-R", "10.00")).await;
+    let (status, body) = pay_source(&app, &s, order["order_id"].as_str().expect("id"), PIN).await;
+    assert_eq!(status, 200, "{body}");
+    s.receiver.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(pay::merchant_balance(&app, &s.partner.app_id, "OGC").await, 100);
+    let debit_id = s.site.deduct_requests()[0]["id"].as_str().expect("debit id").to_owned();
+    let refund = |no: &str, amount: &str| {
+        let body = json!({"refund_no": no, "amount": amount});
+        let p = s.partner.clone();
+        let app = &app;
+        async move { opengate_e2e::login::signed_post(app, &p, "/open/v1/pay/orders/HM-R/refunds", &body).await }
+    };
+
+    // The source fails twice: the refund is pending, its share already off the merchant.
+    s.site.refund_script(&[DeductMode::Error500, DeductMode::Error500]);
+    let r = refund("HR-1", "4.00").await;
+    assert_eq!(r.0, 200, "{}", r.2);
+    assert_eq!(r.1["data"]["status"], "pending");
+    assert_eq!(r.1["data"]["settle_amount"], "0.40");
+    assert_eq!(r.1["data"]["refunded_at"], Value::Null);
+    assert_eq!(pay::merchant_balance(&app, &s.partner.app_id, "OGC").await, 60);
+    let reqs = s.site.refund_requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0]["id"], reqs[1]["id"]);
+    assert_eq!(reqs[0]["id"], r.1["data"]["refund_id"]);
+    assert_eq!((reqs[0]["debit_id"].as_str(), reqs[0]["amount"].as_str()), (Some(debit_id.as_str()), Some("4.00")));
+    assert!(s.site.credits().is_empty());
+    // A repeat of the same refund_no answers the pending refund, asking nobody twice over.
+    assert_eq!(refund("HR-1", "4.00").await.1["data"]["refund_id"], r.1["data"]["refund_id"]);
+
+    // Nobody comes back: the worker asks again under the same id.
+    app.clock.advance_secs(11);
+    let got = s.receiver.wait_for(2, Duration::from_secs(20)).await;
+    let ev = got[1].json();
+    assert_eq!(ev["type"], "refund.succeeded", "{ev}");
+    pay::verify_with_reference_library(&got[1], &s.partner.notify_secret);
+    assert_eq!(ev["data"]["refund_no"], "HR-1");
+    assert_eq!(s.site.credits().len(), 1);
+    assert!(s.site.refund_requests().iter().all(|q| q["id"] == r.1["data"]["refund_id"]));
+    let one = opengate_e2e::login::signed_get(&app, &s.partner, "/open/v1/pay/refunds/HR-1").await;
+    assert_eq!(one.1["data"]["status"], "succeeded", "{}", one.2);
+    assert!(one.1["data"]["refunded_at"].is_i64());
+
+    // Refused for good: refund.failed, the share back to the merchant, the rest refundable.
+    s.site.refund_script(&[DeductMode::Refuse]);
+    let r2 = refund("HR-2", "6.00").await;
+    assert_eq!(r2.1["data"]["status"], "failed", "{}", r2.2);
+    assert!(r2.1["data"]["fail_reason"].as_str().is_some_and(|f| f.contains("member account is closed")), "{}", r2.2);
+    assert_eq!(pay::merchant_balance(&app, &s.partner.app_id, "OGC").await, 60);
+    let (_, q, _) = pay::query_order(&app, &s.partner, "HM-R").await;
+    assert_eq!(q["data"]["refunded_amount"], "4.00");
+    let got = s.receiver.wait_for(3, Duration::from_secs(10)).await;
+    assert_eq!(got[2].json()["type"], "refund.failed");
+    assert_eq!(got[2].json()["data"]["refund_no"], "HR-2");
+
+    // The rest, under a new refund_no: the source is credited 10.00 HM in all.
+    let r3 = refund("HR-3", "6.00").await;
+    assert_eq!(r3.1["data"]["status"], "succeeded", "{}", r3.2);
+    assert_eq!(r3.1["data"]["settle_amount"], "0.60");
+    let credits = s.site.credits();
+    let amounts: Vec<&str> = credits.values().map(|c| c.2.as_str()).collect();
+    assert_eq!(credits.len(), 2);
+    assert!(amounts.contains(&"4.00") && amounts.contains(&"6.00"), "{credits:?}");
+    assert!(credits.values().all(|c| c.0 == debit_id && c.1 == "u-42" && c.3 == "HM"));
+    assert_eq!(pay::merchant_balance(&app, &s.partner.app_id, "OGC").await, 0);
+    assert_eq!(pay::balance(&app, &s.user_id, "OGC").await, 0, "the source, not the balance, pays the user back");
+    assert!(s.site.calls().iter().all(|c| c.signature_ok));
 }
 
 /// The pay page in real Chromium at 390 px: the partner's currency is offered beside

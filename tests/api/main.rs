@@ -19,4 +19,5 @@ mod ops;
 mod pay;
 mod pay_browser;
 mod pay_nodes;
+mod refunds;
 mod signing;

@@ -146,6 +146,13 @@ pub async fn code_for(
     query_of(v["redirect"].as_str().expect("redirect"))
 }
 
+/// Signed `GET {path}`.
+pub async fn signed_get(app: &TestApp, p: &Partner, path: &str) -> (u16, Value, String) {
+    let mut s = Signed::new(p, "GET", path, b"");
+    s.timestamp = app.clock.now_secs(); // follows a test's moved clock
+    send(s.request(app)).await
+}
+
 /// Signed `POST {path}` with a JSON body.
 pub async fn signed_post(app: &TestApp, p: &Partner, path: &str, body: &Value) -> (u16, Value, String) {
     let bytes = serde_json::to_vec(body).expect("json");

@@ -1,7 +1,8 @@
 //! A partner **site** (SPEC §9) played by a small real HTTP server: a JSON:API user
 //! API, a plain-JSON user API, and a deduction endpoint that keeps its own ledger
 //! (idempotent by debit id) and can be told to refuse, fail, or apply the debit and
-//! then not answer in time. Every call's source signature is checked and recorded.
+//! then not answer in time, and a refund endpoint that credits that ledger the same
+//! way (idempotent by refund id). Every call's source signature is checked and recorded.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -54,6 +55,10 @@ struct Inner {
     /// Applied debits by id: (uid, amount, currency).
     debits: BTreeMap<String, (String, String, String)>,
     deduct_requests: Vec<Value>,
+    refund_script: VecDeque<DeductMode>,
+    /// Applied refund credits by id: (debit id, uid, amount, currency).
+    credits: BTreeMap<String, (String, String, String, String)>,
+    refund_requests: Vec<Value>,
     calls: Vec<SiteCall>,
 }
 
@@ -76,6 +81,7 @@ impl PartnerSite {
             .route("/jsonapi/users/{uid}", get(jsonapi_user))
             .route("/plain/{uid}", get(plain_user))
             .route("/deduct", post(deduct))
+            .route("/refund", post(refund))
             .with_state((inner.clone(), secret.clone()));
         tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
@@ -119,6 +125,20 @@ impl PartnerSite {
 
     pub fn deduct_requests(&self) -> Vec<Value> {
         self.inner.lock().expect("lock").deduct_requests.clone()
+    }
+
+    /// How the refund endpoint answers the next requests (then: Ok).
+    pub fn refund_script(&self, modes: &[DeductMode]) {
+        self.inner.lock().expect("lock").refund_script.extend(modes.iter().copied());
+    }
+
+    /// Refund credits applied (each id once, however often it was asked).
+    pub fn credits(&self) -> BTreeMap<String, (String, String, String, String)> {
+        self.inner.lock().expect("lock").credits.clone()
+    }
+
+    pub fn refund_requests(&self) -> Vec<Value> {
+        self.inner.lock().expect("lock").refund_requests.clone()
     }
 }
 
@@ -207,6 +227,44 @@ async fn deduct(State(st): State<St>, uri: Uri, headers: HeaderMap, body: Bytes)
         }
         DeductMode::Refuse => {
             Json(json!({"success": false, "code": "insufficient_balance", "message": "not enough points"}))
+                .into_response()
+        }
+        DeductMode::Error500 => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        DeductMode::ApplyThenHang(d) => {
+            apply(&st);
+            tokio::time::sleep(d).await;
+            Json(json!({"success": true})).into_response()
+        }
+    }
+}
+
+async fn refund(State(st): State<St>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    if !check(&st, "POST", &uri, &headers, &body) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Ok(req) = serde_json::from_slice::<Value>(&body) else { return StatusCode::BAD_REQUEST.into_response() };
+    if req["type"] != "credit" {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    let id = req["id"].as_str().unwrap_or_default().to_owned();
+    let mode = {
+        let mut g = st.0.lock().expect("lock");
+        g.refund_requests.push(req.clone());
+        g.refund_script.pop_front().unwrap_or(DeductMode::Ok)
+    };
+    let apply = |st: &St| {
+        let mut g = st.0.lock().expect("lock");
+        let field = |k: &str| req[k].as_str().unwrap_or_default().to_owned();
+        let credit = (field("debit_id"), field("uid"), field("amount"), field("currency"));
+        g.credits.entry(id.clone()).or_insert(credit);
+    };
+    match mode {
+        DeductMode::Ok => {
+            apply(&st);
+            Json(json!({"success": true})).into_response()
+        }
+        DeductMode::Refuse => {
+            Json(json!({"success": false, "code": "account_closed", "message": "the member account is closed"}))
                 .into_response()
         }
         DeductMode::Error500 => StatusCode::INTERNAL_SERVER_ERROR.into_response(),

@@ -33,7 +33,7 @@ fn h5_error(st: &AppState, e: PayError) -> Response {
     let msg = e.to_string();
     let (status, code) = match &e {
         PayError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
-        PayError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+        PayError::NotFound | PayError::RefundNotFound => (StatusCode::NOT_FOUND, "not_found"),
         PayError::NotPayer => (StatusCode::FORBIDDEN, "not_payer"),
         PayError::Frozen => (StatusCode::FORBIDDEN, "frozen"),
         PayError::SourceRefused(_) => (StatusCode::CONFLICT, "source_refused"),
@@ -44,7 +44,7 @@ fn h5_error(st: &AppState, e: PayError) -> Response {
         PayError::Insufficient => (StatusCode::CONFLICT, "insufficient_balance"),
         PayError::Expired => (StatusCode::GONE, "expired"),
         PayError::AlreadyPaid => (StatusCode::CONFLICT, "already_paid"),
-        PayError::OrderFailed(_) | PayError::BadState(_) | PayError::Conflict(_) => {
+        PayError::OrderFailed(_) | PayError::BadState(_) | PayError::Conflict(_) | PayError::RefundConflict(_) => {
             (StatusCode::CONFLICT, "order_failed")
         }
         PayError::NoPermission => (StatusCode::FORBIDDEN, "not_found"),
@@ -87,7 +87,7 @@ async fn view(State(st): State<AppState>, Path(order_id): Path<String>, headers:
         Err(e) => return Ok(h5_error(&st, e)),
     };
     let sources = if o.status == "pending" {
-        match crate::inbound::deduct::options(&st, &user_id, &o).await {
+        match crate::pay::source::options(&st, &user_id, &o).await {
             Ok(v) => v,
             Err(e) => return Ok(h5_error(&st, e)),
         }
@@ -121,7 +121,7 @@ async fn pay_with_source(State(st): State<AppState>, Path(order_id): Path<String
     let headers = req.headers().clone();
     let (_, user_id) = user_of(Some(checked(&st, &headers).await?))?;
     let body: SourcePayRequest = json_body(req).await?;
-    match crate::inbound::deduct::pay_with_source(&st, &order_id, &user_id, &body.source, &body.pin).await {
+    match crate::pay::source::pay_with_source(&st, &order_id, &user_id, &body.source, &body.pin).await {
         Ok(o) => Ok(no_store(result(&o))),
         Err(e) => Ok(h5_error(&st, e)),
     }

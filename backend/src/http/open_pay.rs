@@ -1,5 +1,5 @@
-//! The partner's side of payments (SPEC §6): `/open/v1/pay/orders*`, signed, in the
-//! SPEC envelope. Every call needs permission `pay` (else U0076).
+//! The partner's side of payments (SPEC §6, §13): `/open/v1/pay/orders*` and
+//! `/open/v1/pay/refunds/*`, signed, in the SPEC envelope. Every call needs permission `pay` (else U0076).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -10,7 +10,7 @@ use opengate_shared::ErrorCode;
 
 use super::error::{ok, ApiError};
 use crate::auth::PartnerCtx;
-use crate::pay::{self, orders, PayError};
+use crate::pay::{self, orders, refund, PayError};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -19,6 +19,8 @@ pub fn router() -> Router<AppState> {
         .route("/open/v1/pay/orders/{trade_no}", get(query))
         .route("/open/v1/pay/orders/{trade_no}/notify", post(resend))
         .route("/open/v1/pay/orders/{trade_no}/close", post(close))
+        .route("/open/v1/pay/orders/{trade_no}/refunds", post(create_refund).get(order_refunds))
+        .route("/open/v1/pay/refunds/{refund_no}", get(one_refund))
 }
 
 impl From<PayError> for ApiError {
@@ -27,7 +29,8 @@ impl From<PayError> for ApiError {
         match e {
             PayError::Invalid(m) => ApiError::param(m),
             PayError::NoPermission => ApiError::new(ErrorCode::U0076, msg),
-            PayError::Conflict(_) => ApiError::new(ErrorCode::U0301, msg),
+            PayError::Conflict(_) | PayError::RefundConflict(_) => ApiError::new(ErrorCode::U0301, msg),
+            PayError::RefundNotFound => ApiError::new(ErrorCode::U0303, msg),
             PayError::AlreadyPaid => ApiError::new(ErrorCode::U0302, msg),
             PayError::NotFound => ApiError::new(ErrorCode::U0303, "order not found (no such trade_no in this app)"),
             PayError::BadState(m) => ApiError::new(ErrorCode::U0304, m),
@@ -85,4 +88,32 @@ async fn resend(
     empty_body(&bytes)?;
     let (id, kind) = orders::resend(&st, &ctx.app_id, &trade_no).await?;
     Ok(ok(serde_json::json!({"notification_id": id, "type": kind, "status": "queued"})))
+}
+
+async fn create_refund(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<PartnerCtx>,
+    Path(trade_no): Path<String>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let r = refund::create(&st, &ctx.app_id, &trade_no, &bytes).await?;
+    Ok(ok(refund::view(&r)))
+}
+
+async fn order_refunds(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<PartnerCtx>,
+    Path(trade_no): Path<String>,
+) -> Result<Response, ApiError> {
+    let rs = refund::of_order(&st, &ctx.app_id, &trade_no).await?;
+    Ok(ok(rs.iter().map(refund::view).collect::<Vec<_>>()))
+}
+
+async fn one_refund(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<PartnerCtx>,
+    Path(refund_no): Path<String>,
+) -> Result<Response, ApiError> {
+    let r = refund::one(&st, &ctx.app_id, &refund_no).await?;
+    Ok(ok(refund::view(&r)))
 }

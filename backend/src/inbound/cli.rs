@@ -34,6 +34,10 @@ pub enum SourceCmd {
         /// The source's deduction endpoint (with --currency and --rate).
         #[arg(long)]
         deduct_url: Option<String>,
+        /// Where refunds of orders paid through the source are credited back (a
+        /// signed, idempotent credit; needs --deduct-url).
+        #[arg(long)]
+        refund_url: Option<String>,
         /// The source's own currency (create it first with `opengate currency set`).
         #[arg(long)]
         currency: Option<String>,
@@ -58,7 +62,19 @@ pub enum SourceCmd {
 
 pub async fn operate(st: &AppState, cmd: SourceCmd) -> anyhow::Result<String> {
     Ok(match cmd {
-        SourceCmd::Add { code, name, trust, app, adapter, adapter_config, user_url, deduct_url, currency, rate } => {
+        SourceCmd::Add {
+            code,
+            name,
+            trust,
+            app,
+            adapter,
+            adapter_config,
+            user_url,
+            deduct_url,
+            refund_url,
+            currency,
+            rate,
+        } => {
             let n = NewSource {
                 code,
                 name,
@@ -68,6 +84,7 @@ pub async fn operate(st: &AppState, cmd: SourceCmd) -> anyhow::Result<String> {
                 adapter_config,
                 user_url,
                 deduct_url,
+                refund_url,
                 currency,
                 rate,
             };

@@ -19,6 +19,9 @@ pub struct NewSource {
     /// The source's user API; `{uid}` is replaced by the user's id there.
     pub user_url: Option<String>,
     pub deduct_url: Option<String>,
+    /// Where refunds of orders paid through the source are credited back (needs
+    /// `deduct_url`); without it such orders cannot be refunded.
+    pub refund_url: Option<String>,
     /// The source's own currency and its units per settlement unit.
     pub currency: Option<String>,
     pub rate: Option<String>,
@@ -77,6 +80,14 @@ pub async fn add_source(st: &AppState, n: &NewSource) -> Result<String> {
             ))
         }
     };
+    if let Some(u) = &n.refund_url {
+        http_url("refund_url", u)?;
+        if n.deduct_url.is_none() {
+            return Err(InboundError::Invalid(
+                "refund_url: needs deduct_url (refunds go back where debits came from)".into(),
+            ));
+        }
+    }
     let secret = crate::crypto::new_secret_key();
     let row = SourceRow {
         code: n.code.clone(),
@@ -88,6 +99,7 @@ pub async fn add_source(st: &AppState, n: &NewSource) -> Result<String> {
         adapter_config: config.to_owned(),
         user_url: n.user_url.clone(),
         deduct_url: n.deduct_url.clone(),
+        refund_url: n.refund_url.clone(),
         currency: n.currency.clone(),
         rate,
         status: 0,

@@ -8,10 +8,9 @@ pub mod outbound;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
 use crate::storage::notify::{self, Due, Outcome};
@@ -32,39 +31,27 @@ impl Notifier {
     pub fn wake(&self) {
         self.wake.notify_one();
     }
+
+    /// What the worker's `notifications` job waits on besides its poll interval.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
 }
 
-/// The worker: claim due rows, send them concurrently, record the outcomes, repeat.
-/// A batch in flight is finished before a shutdown takes effect.
-pub async fn run(st: AppState, shutdown: CancellationToken) {
-    let poll = Duration::from_millis(st.config.notify_poll_ms);
-    loop {
-        if shutdown.is_cancelled() {
-            return;
-        }
-        let token = crate::crypto::new_id("lease");
-        let due = match claim(&st, &token).await {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::warn!(error = %e, "claiming due notifications failed; will retry");
-                Vec::new()
-            }
-        };
-        if due.is_empty() {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = st.notifier.wake.notified() => {}
-                () = tokio::time::sleep(poll) => {}
-            }
-            continue;
-        }
-        let outcomes = send_all(&st, &due).await;
-        if let Err(e) = record_all(&st, &due, &token, &outcomes).await {
-            // The lease runs out and the rows are sent again: at least once.
-            tracing::warn!(error = %e, "recording delivery outcomes failed; the rows will be retried");
-            tokio::time::sleep(poll).await;
-        }
+/// The worker's `notifications` job, one round: claim due rows, send them
+/// concurrently, record the outcomes. `More` when it sent something (the worker runs
+/// it again at once), `Idle` when nothing was due. A round in flight is finished
+/// before a shutdown takes effect (the worker checks between rounds).
+pub async fn deliver_due(st: &AppState) -> anyhow::Result<crate::worker::Progress> {
+    let token = crate::crypto::new_id("lease");
+    let due = claim(st, &token).await?;
+    if due.is_empty() {
+        return Ok(crate::worker::Progress::Idle);
     }
+    let outcomes = send_all(st, &due).await;
+    // On failure the lease runs out and the rows are sent again: at least once.
+    record_all(st, &due, &token, &outcomes).await?;
+    Ok(crate::worker::Progress::More)
 }
 
 async fn claim(st: &AppState, token: &str) -> sqlx::Result<Vec<Due>> {
@@ -185,23 +172,4 @@ async fn record_all(st: &AppState, due: &[Due], token: &str, sent: &[Sent]) -> s
     w.commit().await?;
     metrics::counter!("opengate_notification_attempts_total").increment(due.len() as u64);
     Ok(())
-}
-
-/// Every `interval`: pending orders whose time ran out become failed (`expired`).
-pub async fn expire_orders(st: AppState, shutdown: CancellationToken) {
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(Duration::from_secs(5)) => {}
-        }
-        // Unclear debits first: an order whose debit is in flight never expires.
-        if let Err(e) = crate::inbound::deduct::retry_stale(&st).await {
-            tracing::warn!(error = %e, "retrying source debits failed; will retry");
-        }
-        match crate::storage::pay::expire_due(&st.db.pool, st.clock.now_ms(), 1000).await {
-            Ok(n) if n > 0 => tracing::info!(expired = n, "unpaid orders expired"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "order expiry failed; will retry"),
-        }
-    }
 }

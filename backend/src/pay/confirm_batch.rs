@@ -3,7 +3,8 @@
 //! transaction: per confirmation the claim (`pending` → `paid`, decides between
 //! concurrent confirmations) and the guarded debit; per batch the merchant credits
 //! (summed per app), and multi-row inserts of both journal sides and of the
-//! notifications. A transaction round trip costs more than a confirmation's own
+//! notifications. The money moves themselves are `pay::settle`'s; this module only
+//! decides which confirmations share a transaction. A transaction round trip costs more than a confirmation's own
 //! statements, so sharing it is what makes confirmations fast on SQLite.
 //!
 //! Correctness does not depend on the batching: the claim and the debit are guarded
@@ -12,12 +13,11 @@
 //! two nodes' batches lock balances in the same order on PostgreSQL; and when a batch
 //! fails as a whole, each of its confirmations is retried alone.
 
-use std::collections::BTreeMap;
-
 use tokio::sync::{mpsc, oneshot};
 
-use crate::storage::pay::{self as store, OrderRow};
-use crate::storage::{Db, WriteTx};
+use super::settle::{self, BalanceClaim, Payment};
+use crate::storage::pay::OrderRow;
+use crate::storage::Db;
 
 pub const MAX_BATCH: usize = 64;
 
@@ -96,30 +96,19 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<(ConfirmJob, Reply)>) {
 async fn record(db: &Db, jobs: &[ConfirmJob]) -> anyhow::Result<Vec<Confirmed>> {
     let mut w = db.begin_write().await?;
     let mut out = Vec::with_capacity(jobs.len());
-    let mut paid: Vec<(&ConfirmJob, OrderRow)> = Vec::new();
+    let mut paid = Vec::new();
     for j in jobs {
-        let o = &j.order;
-        if !store::claim_payment(&mut *w.tx, &o.id, &j.user_id, &j.open_id, j.now).await? {
-            out.push(Confirmed::Lost);
-            continue;
+        match settle::claim_from_balance(&mut w.tx, &j.order, &j.user_id, &j.open_id, j.now).await? {
+            BalanceClaim::Lost => out.push(Confirmed::Lost),
+            BalanceClaim::Insufficient => out.push(Confirmed::Insufficient),
+            BalanceClaim::Paid(row) => {
+                out.push(Confirmed::Paid(row.clone(), None));
+                paid.push(Payment { order: *row, from_balance: true, notify_url: j.notify_url.clone(), now: j.now });
+            }
         }
-        if !store::debit_user(&mut *w.tx, &j.user_id, &o.settle_currency, o.settle_amount, j.now).await? {
-            store::unclaim_payment(&mut *w.tx, &o.id, o.payer_open_id.as_deref(), j.now).await?;
-            out.push(Confirmed::Insufficient);
-            continue;
-        }
-        let row = OrderRow {
-            status: "paid".into(),
-            paid_at: Some(j.now),
-            payer_user_id: Some(j.user_id.clone()),
-            payer_open_id: Some(j.open_id.clone()),
-            ..o.clone()
-        };
-        out.push(Confirmed::Paid(Box::new(row.clone()), None));
-        paid.push((j, row));
     }
     if !paid.is_empty() {
-        let ids = post(&mut w, &paid).await?;
+        let ids = settle::post_payments(&mut w.tx, &paid).await?;
         let mut k = 0;
         for o in out.iter_mut() {
             if let Confirmed::Paid(_, id) = o {
@@ -130,54 +119,4 @@ async fn record(db: &Db, jobs: &[ConfirmJob]) -> anyhow::Result<Vec<Confirmed>> 
     }
     w.commit().await?;
     Ok(out)
-}
-
-/// The batch's merchant credits, journal entries and notifications.
-async fn post(w: &mut WriteTx, paid: &[(&ConfirmJob, OrderRow)]) -> anyhow::Result<Vec<Option<String>>> {
-    let mut credits: BTreeMap<(&str, &str), i64> = BTreeMap::new();
-    for (_, o) in paid {
-        let sum = credits.entry((o.app_id.as_str(), o.settle_currency.as_str())).or_insert(0);
-        *sum = sum.checked_add(o.settle_amount).ok_or_else(|| anyhow::anyhow!("merchant credit overflow"))?;
-    }
-    let now = paid.first().map_or(0, |(j, _)| j.now);
-    for ((app_id, asset), amount) in credits {
-        if !store::credit_merchant(&mut *w.tx, app_id, asset, amount, now).await? {
-            anyhow::bail!("merchant balance of {app_id} would overflow");
-        }
-    }
-    let mut entries = Vec::with_capacity(paid.len());
-    let mut notes = Vec::with_capacity(paid.len());
-    let mut ids = Vec::with_capacity(paid.len());
-    for (j, o) in paid {
-        entries.push(store::Posting {
-            user_entry: crate::crypto::new_id("le"),
-            merchant_entry: crate::crypto::new_id("me"),
-            user_id: j.user_id.clone(),
-            app_id: o.app_id.clone(),
-            asset: o.settle_currency.clone(),
-            amount: o.settle_amount,
-            order_id: o.id.clone(),
-            now: j.now,
-        });
-        match &j.notify_url {
-            Some(url) => {
-                let id = crate::crypto::new_id("evt");
-                let n = super::notification(o, &id, j.now);
-                notes.push(store::NewNote {
-                    id: id.clone(),
-                    order_id: o.id.clone(),
-                    app_id: o.app_id.clone(),
-                    event_type: n.kind.clone(),
-                    url: url.clone(),
-                    payload: serde_json::to_string(&n)?,
-                    now: j.now,
-                });
-                ids.push(Some(id));
-            }
-            None => ids.push(None),
-        }
-    }
-    store::insert_postings(&mut w.tx, &entries).await?;
-    store::insert_notes(&mut w.tx, &notes).await?;
-    Ok(ids)
 }

@@ -1,9 +1,13 @@
 //! Pay with OpenGate (SPEC §6): orders and their `trade_no` rules, pricing, payment
-//! PINs, the one-transaction confirmation, and the notifications it enqueues.
+//! PINs, the one-transaction confirmation, paying through a partner source, and the
+//! notifications they enqueue. Every balance change is `settle`'s.
 
 pub mod confirm;
 pub mod confirm_batch;
 pub mod orders;
+pub mod refund;
+pub mod settle;
+pub mod source;
 
 use opengate_shared::amount::format_amount;
 use opengate_shared::pay::{Notification, NotificationData, OrderView};
@@ -28,6 +32,12 @@ pub enum PayError {
     /// Same `trade_no`, different parameters, while pending (U0301).
     #[error("trade_no_conflict: trade_no {0:?} is pending with different parameters")]
     Conflict(String),
+    /// Same `refund_no`, different fields (U0301).
+    #[error("refund_no_conflict: refund_no {0:?} exists with different fields")]
+    RefundConflict(String),
+    /// No such refund for this caller (U0303).
+    #[error("refund not found (no such refund_no in this app)")]
+    RefundNotFound,
     /// The `trade_no` was paid already (U0302).
     #[error("already_paid: this order was paid already")]
     AlreadyPaid,
@@ -101,6 +111,7 @@ pub fn view(st: &AppState, o: &OrderRow) -> OrderView {
         created_at: o.created_at.div_euclid(1000),
         expires_at: o.expires_at.div_euclid(1000),
         paid_at: o.paid_at.map(|t| t.div_euclid(1000)),
+        refunded_amount: format_amount(o.refunded_amount, decimals(o.price_decimals)),
     }
 }
 

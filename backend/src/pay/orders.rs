@@ -239,6 +239,8 @@ async fn try_create(
         created_at: now,
         expires_at: now + expire * 1000,
         paid_at: None,
+        refunded_amount: 0,
+        refunded_settle: 0,
     };
     store::insert_order(&mut *w.tx, &order, now).await.map_err(|e| PayError::Internal(e.into()))?;
     w.commit().await?;

@@ -15,6 +15,8 @@ pub struct SourceRow {
     pub adapter_config: String,
     pub user_url: Option<String>,
     pub deduct_url: Option<String>,
+    /// Where refunds of source-paid orders are credited back (SPEC §13).
+    pub refund_url: Option<String>,
     pub currency: Option<String>,
     pub rate: Option<String>,
     /// 0 active, 1 disabled.
@@ -22,7 +24,7 @@ pub struct SourceRow {
 }
 
 const SOURCE_COLS: &str =
-    "code, name, secret_enc, trust, app_id, adapter, adapter_config, user_url, deduct_url, currency, rate, status";
+    "code, name, secret_enc, trust, app_id, adapter, adapter_config, user_url, deduct_url, refund_url, currency, rate, status";
 
 fn source_row(r: &sqlx::any::AnyRow) -> sqlx::Result<SourceRow> {
     Ok(SourceRow {
@@ -35,6 +37,7 @@ fn source_row(r: &sqlx::any::AnyRow) -> sqlx::Result<SourceRow> {
         adapter_config: r.try_get("adapter_config")?,
         user_url: r.try_get("user_url")?,
         deduct_url: r.try_get("deduct_url")?,
+        refund_url: r.try_get("refund_url")?,
         currency: r.try_get("currency")?,
         rate: r.try_get("rate")?,
         status: r.try_get("status")?,
@@ -44,8 +47,8 @@ fn source_row(r: &sqlx::any::AnyRow) -> sqlx::Result<SourceRow> {
 pub async fn insert_source<'e, E: Executor<'e, Database = Any>>(ex: E, s: &SourceRow, now: i64) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO sources (code, name, secret_enc, trust, app_id, adapter, adapter_config, user_url, deduct_url, \
-         currency, rate, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+         currency, rate, status, created_at, updated_at, refund_url) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)",
     )
     .bind(&s.code)
     .bind(&s.name)
@@ -60,6 +63,7 @@ pub async fn insert_source<'e, E: Executor<'e, Database = Any>>(ex: E, s: &Sourc
     .bind(&s.rate)
     .bind(s.status)
     .bind(now)
+    .bind(&s.refund_url)
     .execute(ex)
     .await
     .map(|_| ())

@@ -54,33 +54,6 @@ pub async fn add_to_balance<'e, E: Executor<'e, Database = Any>>(
     change(ex, SQL, user_id, asset, amount, now).await
 }
 
-pub struct Entry<'a> {
-    pub id: &'a str,
-    pub user_id: &'a str,
-    pub asset: &'a str,
-    pub delta: i64,
-    pub kind: &'a str,
-    pub reference: &'a str,
-    pub now: i64,
-}
-
-pub async fn insert_entry<'e, E: Executor<'e, Database = Any>>(ex: E, e: &Entry<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO ledger_entries (id, user_id, asset, delta, kind, reference, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(e.id)
-    .bind(e.user_id)
-    .bind(e.asset)
-    .bind(e.delta)
-    .bind(e.kind)
-    .bind(e.reference)
-    .bind(e.now)
-    .execute(ex)
-    .await
-    .map(|_| ())
-}
-
 /// `(asset, amount_minor)` of every balance the user holds.
 pub async fn balances<'e, E: Executor<'e, Database = Any>>(ex: E, user_id: &str) -> sqlx::Result<Vec<(String, i64)>> {
     sqlx::query_as("SELECT asset, amount FROM balances WHERE user_id = $1 ORDER BY asset")

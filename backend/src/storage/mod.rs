@@ -10,6 +10,7 @@ pub mod nonces;
 pub mod notify;
 pub mod oauth;
 pub mod pay;
+pub mod refunds;
 pub mod sessions;
 pub mod users;
 

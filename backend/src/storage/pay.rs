@@ -84,11 +84,18 @@ pub struct OrderRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub paid_at: Option<i64>,
+    /// Refunded so far, in the pricing currency and in the settlement asset (SPEC §13).
+    pub refunded_amount: i64,
+    pub refunded_settle: i64,
 }
 
-pub(crate) const ORDER_COLS: &str = "id, app_id, trade_no, attempt, status, fail_reason, amount, currency, price_decimals, \
+/// The columns an order is written with; read back with the refund totals.
+const INSERT_COLS: &str = "id, app_id, trade_no, attempt, status, fail_reason, amount, currency, price_decimals, \
      settle_amount, settle_currency, settle_decimals, rate, subject, return_url, notify_url, payer_open_id, expire_seconds, request_hash, \
      payer_user_id, created_at, expires_at, paid_at";
+pub(crate) const ORDER_COLS: &str = "id, app_id, trade_no, attempt, status, fail_reason, amount, currency, price_decimals, \
+     settle_amount, settle_currency, settle_decimals, rate, subject, return_url, notify_url, payer_open_id, expire_seconds, request_hash, \
+     payer_user_id, created_at, expires_at, paid_at, refunded_amount, refunded_settle";
 
 pub(crate) fn order_row(r: &sqlx::any::AnyRow) -> sqlx::Result<OrderRow> {
     Ok(OrderRow {
@@ -115,6 +122,8 @@ pub(crate) fn order_row(r: &sqlx::any::AnyRow) -> sqlx::Result<OrderRow> {
         created_at: r.try_get("created_at")?,
         expires_at: r.try_get("expires_at")?,
         paid_at: r.try_get("paid_at")?,
+        refunded_amount: r.try_get("refunded_amount")?,
+        refunded_settle: r.try_get("refunded_settle")?,
     })
 }
 
@@ -136,7 +145,7 @@ pub async fn latest_attempt<'e, E: Executor<'e, Database = Any>>(
 
 pub async fn insert_order<'e, E: Executor<'e, Database = Any>>(ex: E, o: &OrderRow, now: i64) -> sqlx::Result<()> {
     let sql = format!(
-        "INSERT INTO orders ({ORDER_COLS}, updated_at) VALUES \
+        "INSERT INTO orders ({INSERT_COLS}, updated_at) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
     );
     sqlx::query(&sql)
@@ -251,30 +260,6 @@ pub async fn credit_merchant<'e, E: Executor<'e, Database = Any>>(
     super::ledger::change(ex, SQL, app_id, asset, amount, now).await
 }
 
-pub async fn insert_merchant_entry<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    id: &str,
-    app_id: &str,
-    asset: &str,
-    delta: i64,
-    reference: &str,
-    now: i64,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO merchant_entries (id, app_id, asset, delta, kind, reference, created_at) \
-         VALUES ($1, $2, $3, $4, 'payment', $5, $6)",
-    )
-    .bind(id)
-    .bind(app_id)
-    .bind(asset)
-    .bind(delta)
-    .bind(reference)
-    .bind(now)
-    .execute(ex)
-    .await
-    .map(|_| ())
-}
-
 pub async fn merchant_balance<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     app_id: &str,
@@ -386,17 +371,24 @@ pub async fn unclaim_payment<'e, E: Executor<'e, Database = Any>>(
     .map(|_| ())
 }
 
-/// Both sides of one payment in the journal: the user's debit and the merchant's credit.
+/// One line of a balance journal (`ledger_entries` for users, `merchant_entries`
+/// for apps): who, which asset, by how much (signed), why and what it refers to.
 #[derive(Debug, Clone)]
-pub struct Posting {
-    pub user_entry: String,
-    pub merchant_entry: String,
-    pub user_id: String,
-    pub app_id: String,
+pub struct JournalEntry {
+    pub id: String,
+    pub owner: String,
     pub asset: String,
-    pub amount: i64,
-    pub order_id: String,
+    pub delta: i64,
+    pub kind: &'static str,
+    pub reference: String,
     pub now: i64,
+}
+
+/// Which journal an entry goes to.
+#[derive(Debug, Clone, Copy)]
+pub enum Journal {
+    Users,
+    Merchants,
 }
 
 /// A notification to put in the outbox (owned, for multi-row inserts).
@@ -424,27 +416,20 @@ fn placeholders(rows: usize, cols: usize) -> String {
 
 const ROWS_PER_INSERT: usize = 64;
 
-/// Journal entries of many payments, a few multi-row statements.
-pub async fn insert_postings(conn: &mut sqlx::AnyConnection, ps: &[Posting]) -> sqlx::Result<()> {
-    for chunk in ps.chunks(ROWS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO ledger_entries (id, user_id, asset, delta, kind, reference, created_at) VALUES {}",
-            placeholders(chunk.len(), 7)
-        );
-        let mut q = sqlx::query(&sql);
-        for p in chunk {
-            q = q.bind(&p.user_entry).bind(&p.user_id).bind(&p.asset).bind(-p.amount).bind("payment");
-            q = q.bind(&p.order_id).bind(p.now);
+/// Journal entries, a few multi-row statements.
+pub async fn insert_journal(conn: &mut sqlx::AnyConnection, journal: Journal, es: &[JournalEntry]) -> sqlx::Result<()> {
+    let head = match journal {
+        Journal::Users => "INSERT INTO ledger_entries (id, user_id, asset, delta, kind, reference, created_at) VALUES",
+        Journal::Merchants => {
+            "INSERT INTO merchant_entries (id, app_id, asset, delta, kind, reference, created_at) VALUES"
         }
-        q.execute(&mut *conn).await?;
-        let sql = format!(
-            "INSERT INTO merchant_entries (id, app_id, asset, delta, kind, reference, created_at) VALUES {}",
-            placeholders(chunk.len(), 7)
-        );
+    };
+    for chunk in es.chunks(ROWS_PER_INSERT) {
+        let sql = format!("{head} {}", placeholders(chunk.len(), 7));
         let mut q = sqlx::query(&sql);
-        for p in chunk {
-            q = q.bind(&p.merchant_entry).bind(&p.app_id).bind(&p.asset).bind(p.amount).bind("payment");
-            q = q.bind(&p.order_id).bind(p.now);
+        for e in chunk {
+            q = q.bind(&e.id).bind(&e.owner).bind(&e.asset).bind(e.delta).bind(e.kind);
+            q = q.bind(&e.reference).bind(e.now);
         }
         q.execute(&mut *conn).await?;
     }

@@ -1,0 +1,409 @@
+//! Refunds (SPEC §13): the merchant gives back all or part of a paid order, by its
+//! own `refund_no` (idempotent: the same fields give the same refund, others U0301).
+//!
+//! A balance-paid order is refunded in one transaction: the order's refund totals
+//! are reserved (a locked read and a guarded update, so concurrent refunds of one
+//! order never exceed it), the settle share moves from the merchant to the payer
+//! (`pay::settle`; a merchant balance that cannot cover it changes nothing, U0304),
+//! the refund is recorded `succeeded` and `refund.succeeded` is put in the outbox.
+//!
+//! An order paid through a partner source is refunded through that source: the same
+//! transaction reserves the totals, takes the share from the merchant and records the
+//! refund `pending`; then the source is asked to credit the user (a signed,
+//! idempotent credit under the refund's id, `inbound::deduct::credit`). Taken →
+//! `succeeded`; refused for good → `failed`, the share back to the merchant, the
+//! reservation released and `refund.failed` notified; no clear answer → still
+//! `pending`, and the worker's `refund_retries` job asks again with the same id.
+
+use std::time::Duration;
+
+use opengate_shared::amount::{format_amount, parse_amount};
+use opengate_shared::pay::{RefundEventData, RefundNotification, RefundView};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::orders::{self, check_trade_no, notify_url_of};
+use super::settle::{self, Reserve};
+use super::{decimals, PayError, Result};
+use crate::inbound::deduct::{self, Answer, Credit};
+use crate::inbound::Source;
+use crate::state::AppState;
+use crate::storage::inbound::{self as inbound_store, DeductionRow};
+use crate::storage::is_unique_violation;
+use crate::storage::pay::{self as pay_store, NewNote, OrderRow};
+use crate::storage::refunds::{self as store, RefundRow};
+
+const FIELDS: &[&str] = &["refund_no", "amount", "reason"];
+
+/// A refund request after every field check.
+#[derive(Debug)]
+struct Checked {
+    refund_no: String,
+    amount: i64,
+    reason: Option<String>,
+}
+
+impl Checked {
+    /// "Same fields": the order's trade_no and every field, compared after parsing.
+    fn hash(&self, trade_no: &str) -> String {
+        let canonical = serde_json::json!([trade_no, self.refund_no, self.amount, self.reason]);
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
+}
+
+fn invalid(field: &str, why: impl std::fmt::Display) -> PayError {
+    PayError::Invalid(format!("{field}: {why}"))
+}
+
+fn check(body: &[u8], o: &OrderRow) -> Result<Checked> {
+    if body.trim_ascii().is_empty() {
+        return Err(PayError::Invalid("body: a JSON object is required".into()));
+    }
+    let v: Value = serde_json::from_slice(body).map_err(|e| PayError::Invalid(format!("body: not JSON ({e})")))?;
+    let Value::Object(m) = v else { return Err(PayError::Invalid("body: must be a JSON object".into())) };
+    if let Some(k) = m.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(invalid(k, "unknown field"));
+    }
+    let refund_no = match m.get("refund_no") {
+        Some(Value::String(s)) => s.clone(),
+        None | Some(Value::Null) => return Err(invalid("refund_no", "is required")),
+        Some(_) => return Err(invalid("refund_no", "must be a string")),
+    };
+    check_refund_no(&refund_no)?;
+    let amount = match m.get("amount") {
+        Some(Value::String(s)) => parse_amount(s, decimals(o.price_decimals)).map_err(|e| invalid("amount", e))?,
+        None | Some(Value::Null) => return Err(invalid("amount", "is required")),
+        Some(_) => return Err(invalid("amount", "must be a decimal string like \"12.50\", not a number")),
+    };
+    let reason = reason(&m)?;
+    Ok(Checked { refund_no, amount, reason })
+}
+
+fn reason(m: &Map<String, Value>) -> Result<Option<String>> {
+    match m.get("reason") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => {
+            if s.trim().is_empty() || s.chars().count() > 256 || s.chars().any(char::is_control) {
+                return Err(invalid("reason", "must be 1..256 characters without control characters"));
+            }
+            Ok(Some(s.clone()))
+        }
+        Some(_) => Err(invalid("reason", "must be a string")),
+    }
+}
+
+/// `refund_no` follows `trade_no`'s grammar (SPEC §13).
+pub fn check_refund_no(s: &str) -> Result<()> {
+    check_trade_no(s).map_err(|_| invalid("refund_no", "must be 1..64 characters of A-Z a-z 0-9 _ -"))
+}
+
+/// A refund as the partner API shows it.
+pub fn view(r: &RefundRow) -> RefundView {
+    RefundView {
+        refund_id: r.id.clone(),
+        refund_no: r.refund_no.clone(),
+        trade_no: r.trade_no.clone(),
+        status: r.status.clone(),
+        amount: format_amount(r.amount, decimals(r.price_decimals)),
+        currency: r.currency.clone(),
+        settle_amount: format_amount(r.settle_amount, decimals(r.settle_decimals)),
+        settle_currency: r.settle_currency.clone(),
+        reason: r.reason.clone(),
+        fail_reason: r.fail_reason.clone(),
+        created_at: r.created_at.div_euclid(1000),
+        refunded_at: r.refunded_at.map(|t| t.div_euclid(1000)),
+    }
+}
+
+/// The refund's notification, of its current state (succeeded or failed).
+fn note(r: &RefundRow, o: &OrderRow, url: &str, now: i64) -> Result<NewNote> {
+    let id = crate::crypto::new_id("evt");
+    let kind = if r.status == "failed" { "refund.failed" } else { "refund.succeeded" };
+    let n = RefundNotification {
+        id: id.clone(),
+        kind: kind.to_owned(),
+        created_at: now.div_euclid(1000),
+        data: RefundEventData {
+            refund: view(r),
+            order_id: o.id.clone(),
+            app_id: o.app_id.clone(),
+            open_id: o.payer_open_id.clone(),
+        },
+    };
+    Ok(NewNote {
+        id,
+        order_id: o.id.clone(),
+        app_id: o.app_id.clone(),
+        event_type: kind.to_owned(),
+        url: url.to_owned(),
+        payload: serde_json::to_string(&n).map_err(anyhow::Error::from)?,
+        now,
+    })
+}
+
+/// The same refund for an identical repeat, U0301 for other fields.
+fn repeat(r: RefundRow, hash: &str) -> Result<RefundRow> {
+    if r.request_hash == hash {
+        Ok(r)
+    } else {
+        Err(PayError::RefundConflict(r.refund_no))
+    }
+}
+
+/// How a paid order was paid, for its refunds.
+enum PaidBy {
+    Balance(String),
+    Source(Box<(Source, DeductionRow)>),
+}
+
+async fn paid_by(st: &AppState, o: &OrderRow) -> Result<PaidBy> {
+    let user = o.payer_user_id.clone().ok_or_else(|| anyhow::anyhow!("paid order {} has no payer", o.id))?;
+    match inbound_store::deduction_of_order(&st.db.pool, &o.id).await? {
+        Some(d) if d.status == "succeeded" => {
+            let row = inbound_store::get_source(&st.db.pool, &d.source)
+                .await?
+                .ok_or_else(|| PayError::BadState(format!("the partner source {} no longer exists", d.source)))?;
+            let src = Source::from_row(st, row).map_err(|e| anyhow::anyhow!("{e}"))?;
+            if src.refund_url.is_none() {
+                return Err(PayError::BadState(format!(
+                    "this order was paid through {}, which takes no refunds (the operator sets its refund URL)",
+                    src.name
+                )));
+            }
+            Ok(PaidBy::Source(Box::new((src, d))))
+        }
+        _ => Ok(PaidBy::Balance(user)),
+    }
+}
+
+/// `POST /open/v1/pay/orders/{trade_no}/refunds`.
+pub async fn create(st: &AppState, app_id: &str, trade_no: &str, body: &[u8]) -> Result<RefundRow> {
+    let o = orders::latest(st, app_id, trade_no).await?;
+    let c = check(body, &o)?;
+    let hash = c.hash(&o.trade_no);
+    if let Some(r) = store::by_refund_no(&st.db.pool, app_id, &c.refund_no).await? {
+        return repeat(r, &hash);
+    }
+    if o.status != "paid" {
+        return Err(PayError::BadState(format!(
+            "only a paid order can be refunded; this one is {}",
+            o.fail_reason.as_deref().map_or(o.status.clone(), |f| format!("{} ({f})", o.status))
+        )));
+    }
+    let by = paid_by(st, &o).await?;
+    let url = notify_url_of(st, &o).await?;
+    // A concurrent create of the same refund_no loses on the unique index; the retry
+    // then sees the winner and answers as for a repeat.
+    let mut last = None;
+    for _ in 0..3 {
+        match record(st, &o, &c, &hash, &by, url.as_deref()).await {
+            Err(PayError::Internal(e)) if e.downcast_ref::<sqlx::Error>().is_some_and(is_unique_violation) => {
+                last = Some(e);
+                if let Some(r) = store::by_refund_no(&st.db.pool, app_id, &c.refund_no).await? {
+                    return repeat(r, &hash);
+                }
+            }
+            Ok(r) if r.status == "pending" => return ask_source(st, r, &by).await,
+            other => return other,
+        }
+    }
+    Err(PayError::Internal(last.unwrap_or_else(|| anyhow::anyhow!("refund creation kept colliding"))))
+}
+
+/// The refund's transaction; `succeeded` for a balance payment, `pending` for a
+/// source payment (the source is asked after the commit).
+async fn record(
+    st: &AppState,
+    o: &OrderRow,
+    c: &Checked,
+    hash: &str,
+    by: &PaidBy,
+    url: Option<&str>,
+) -> Result<RefundRow> {
+    let now = st.clock.now_ms();
+    let mut w = st.db.begin_write().await?;
+    if let Some(r) = store::by_refund_no(&mut *w.tx, &o.app_id, &c.refund_no).await? {
+        return repeat(r, hash);
+    }
+    let (settle, refunded_before) = match settle::reserve_refund(&mut w.tx, st.db.kind, o, c.amount, now).await? {
+        Reserve::Reserved { settle, refunded_before } => (settle, refunded_before),
+        Reserve::NotPaid => return Err(PayError::BadState("only a paid order can be refunded".into())),
+        Reserve::Exceeds { left } => {
+            let d = decimals(o.price_decimals);
+            return Err(PayError::BadState(format!(
+                "the refund exceeds what is left to refund: {} {} of {} {}",
+                format_amount(left.max(0), d),
+                o.currency,
+                format_amount(o.amount, d),
+                o.currency
+            )));
+        }
+    };
+    let mut r = RefundRow {
+        id: crate::crypto::new_id("rf"),
+        app_id: o.app_id.clone(),
+        refund_no: c.refund_no.clone(),
+        order_id: o.id.clone(),
+        trade_no: o.trade_no.clone(),
+        status: "succeeded".into(),
+        fail_reason: None,
+        amount: c.amount,
+        currency: o.currency.clone(),
+        price_decimals: o.price_decimals,
+        settle_amount: settle,
+        settle_currency: o.settle_currency.clone(),
+        settle_decimals: o.settle_decimals,
+        reason: c.reason.clone(),
+        request_hash: hash.to_owned(),
+        user_id: o.payer_user_id.clone(),
+        deduction_id: None,
+        source_amount: None,
+        attempts: 0,
+        created_at: now,
+        refunded_at: Some(now),
+    };
+    let to_user = match by {
+        PaidBy::Balance(user) => Some(user.as_str()),
+        PaidBy::Source(b) => {
+            let (_, d) = b.as_ref();
+            let before = source_refunded(&mut w.tx, &o.id).await?;
+            let share = opengate_shared::pay::refund_share(c.amount, o.amount, refunded_before, d.amount, before)
+                .ok_or_else(|| PayError::BadState("the refund exceeds what the source was paid".into()))?;
+            r.status = "pending".into();
+            r.refunded_at = None;
+            r.deduction_id = Some(d.id.clone());
+            r.source_amount = Some(share);
+            None
+        }
+    };
+    if !settle::move_refund(&mut w.tx, &o.app_id, &o.settle_currency, settle, to_user, &r.id, now).await? {
+        w.rollback().await?;
+        let have = pay_store::merchant_balance(&st.db.pool, &o.app_id, &o.settle_currency).await?;
+        let d = decimals(o.settle_decimals);
+        return Err(PayError::BadState(format!(
+            "the merchant balance ({} {}) cannot cover this refund ({} {}); nothing was refunded",
+            format_amount(have, d),
+            o.settle_currency,
+            format_amount(settle, d),
+            o.settle_currency
+        )));
+    }
+    store::insert(&mut w.tx, &r, now).await?;
+    let woke = match (url, r.status.as_str()) {
+        (Some(url), "succeeded") => {
+            pay_store::insert_notes(&mut w.tx, &[note(&r, o, url, now)?]).await?;
+            true
+        }
+        _ => false,
+    };
+    w.commit().await?;
+    if woke {
+        st.notifier.wake();
+    }
+    metrics::counter!("opengate_refunds_total", "status" => r.status.clone()).increment(1);
+    tracing::info!(refund = %r.id, order_id = %o.id, status = %r.status, "refund recorded");
+    Ok(r)
+}
+
+/// What the source was credited (or is being credited) for this order so far.
+async fn source_refunded(c: &mut sqlx::AnyConnection, order_id: &str) -> Result<i64> {
+    let (sum,): (Option<i64>,) = sqlx::query_as(
+        "SELECT CAST(SUM(source_amount) AS BIGINT) FROM refunds WHERE order_id = $1 AND status <> 'failed'",
+    )
+    .bind(order_id)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(sum.unwrap_or(0))
+}
+
+/// Asks the source to credit a pending refund, a few times; the refund as it then
+/// stands (still `pending` when the source gave no clear answer).
+async fn ask_source(st: &AppState, r: RefundRow, by: &PaidBy) -> Result<RefundRow> {
+    let PaidBy::Source(b) = by else { return Ok(r) };
+    let (src, d) = b.as_ref();
+    for attempt in 0..st.config.deduct_attempts {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+        }
+        if let Some(done) = resolve(st, src, d, &r).await? {
+            return Ok(done);
+        }
+    }
+    Ok(store::get(&st.db.pool, &r.id).await?.unwrap_or(r))
+}
+
+/// One round of asking the source; Ok(None) while unclear.
+async fn resolve(st: &AppState, src: &Source, d: &DeductionRow, r: &RefundRow) -> Result<Option<RefundRow>> {
+    let credit =
+        Credit { id: &r.id, amount: r.source_amount.unwrap_or(0), refund_no: &r.refund_no, created_at: r.created_at };
+    let answer = deduct::credit(st, src, d, &credit).await;
+    if let Answer::Unclear(why) = &answer {
+        tracing::warn!(refund = %r.id, error = %why, "source refund credit unclear; will retry with the same id");
+        store::attempted(&st.db.pool, &r.id, why, st.clock.now_ms()).await?;
+        return Ok(None);
+    }
+    let o = pay_store::get_order(&st.db.pool, &r.order_id).await?.ok_or(PayError::NotFound)?;
+    let url = notify_url_of(st, &o).await?;
+    let now = st.clock.now_ms();
+    let mut w = st.db.begin_write().await?;
+    let changed = match &answer {
+        Answer::Taken => store::succeed(&mut w.tx, &r.id, now).await?,
+        Answer::Refused(why) => {
+            let why = format!("{} refused the refund: {why}", src.name);
+            let failed = store::fail(&mut w.tx, &r.id, &why, now).await?;
+            if failed {
+                settle::return_to_merchant(&mut w.tx, &r.app_id, &r.settle_currency, r.settle_amount, &r.id, now)
+                    .await?;
+                settle::release_refund(&mut w.tx, st.db.kind, &r.order_id, r.amount, r.settle_amount, now).await?;
+            }
+            failed
+        }
+        Answer::Unclear(_) => false,
+    };
+    let now_row = store::get(&mut *w.tx, &r.id).await?.ok_or(PayError::RefundNotFound)?;
+    if changed {
+        if let Some(url) = &url {
+            pay_store::insert_notes(&mut w.tx, &[note(&now_row, &o, url, now)?]).await?;
+        }
+    }
+    w.commit().await?;
+    if changed {
+        if url.is_some() {
+            st.notifier.wake();
+        }
+        metrics::counter!("opengate_refunds_total", "status" => now_row.status.clone()).increment(1);
+        tracing::info!(refund = %r.id, status = %now_row.status, "source refund settled");
+    }
+    Ok(Some(now_row))
+}
+
+/// The worker's `refund_retries` job: every pending refund left unclear for 10 s is
+/// asked again with its own id, until its source says credited or refused.
+pub async fn retry_pending(st: &AppState) -> anyhow::Result<usize> {
+    let due = store::stale(&st.db.pool, st.clock.now_ms() - 10_000, 50).await?;
+    for r in &due {
+        let Some(ded) = r.deduction_id.as_deref() else { continue };
+        let Some(d) = inbound_store::deduction(&st.db.pool, ded).await? else { continue };
+        let Some(row) = inbound_store::get_source(&st.db.pool, &d.source).await? else { continue };
+        let src = Source::from_row(st, row).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let Err(e) = resolve(st, &src, &d, r).await {
+            tracing::warn!(refund = %r.id, error = %e, "retrying a source refund failed");
+        }
+    }
+    Ok(due.len())
+}
+
+/// `GET /open/v1/pay/orders/{trade_no}/refunds`: every refund of the order.
+pub async fn of_order(st: &AppState, app_id: &str, trade_no: &str) -> Result<Vec<RefundRow>> {
+    let o = orders::latest(st, app_id, trade_no).await?;
+    Ok(store::of_trade_no(&st.db.pool, app_id, &o.trade_no).await?)
+}
+
+/// `GET /open/v1/pay/refunds/{refund_no}`.
+pub async fn one(st: &AppState, app_id: &str, refund_no: &str) -> Result<RefundRow> {
+    if !crate::storage::apps::has_permission(&st.db.pool, app_id, "pay").await? {
+        return Err(PayError::NoPermission);
+    }
+    check_refund_no(refund_no).map_err(|_| PayError::RefundNotFound)?;
+    store::by_refund_no(&st.db.pool, app_id, refund_no).await?.ok_or(PayError::RefundNotFound)
+}

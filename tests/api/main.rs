@@ -21,3 +21,4 @@ mod pay_browser;
 mod pay_nodes;
 mod refunds;
 mod signing;
+mod statements;

@@ -2,7 +2,9 @@
 //! `/open/v1/pay/refunds/*`, signed, in the SPEC envelope. Every call needs permission `pay` (else U0076).
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderValue};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -10,7 +12,7 @@ use opengate_shared::ErrorCode;
 
 use super::error::{ok, ApiError};
 use crate::auth::PartnerCtx;
-use crate::pay::{self, orders, refund, PayError};
+use crate::pay::{self, orders, refund, statement, PayError};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -21,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/open/v1/pay/orders/{trade_no}/close", post(close))
         .route("/open/v1/pay/orders/{trade_no}/refunds", post(create_refund).get(order_refunds))
         .route("/open/v1/pay/refunds/{refund_no}", get(one_refund))
+        .route("/open/v1/pay/statements", get(statement))
 }
 
 impl From<PayError> for ApiError {
@@ -116,4 +119,31 @@ async fn one_refund(
 ) -> Result<Response, ApiError> {
     let r = refund::one(&st, &ctx.app_id, &refund_no).await?;
     Ok(ok(refund::view(&r)))
+}
+
+/// `GET /open/v1/pay/statements?date=YYYY-MM-DD`: CSV, not the envelope (errors are).
+/// `X-OG-Statement-Final: true` once the day is over and the file can no longer change.
+async fn statement(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<PartnerCtx>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let mut date = None;
+    for (k, v) in url::form_urlencoded::parse(q.as_deref().unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "date" if date.is_none() => date = Some(v.into_owned()),
+            "date" => return Err(ApiError::param("date: give it once")),
+            other => return Err(ApiError::param(format!("{other}: unknown parameter"))),
+        }
+    }
+    let date = date.ok_or_else(|| ApiError::param("date: is required (YYYY-MM-DD, a UTC day)"))?;
+    let (csv, last) = statement::daily(&st, &ctx.app_id, &date).await?;
+    let mut resp = csv.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert("x-og-statement-final", HeaderValue::from_static(if last { "true" } else { "false" }));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"statement-{date}.csv\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
 }

@@ -8,6 +8,7 @@ pub mod orders;
 pub mod refund;
 pub mod settle;
 pub mod source;
+pub mod statement;
 
 use opengate_shared::amount::format_amount;
 use opengate_shared::pay::{Notification, NotificationData, OrderView};

@@ -58,7 +58,8 @@ pub async fn daily(st: &AppState, app_id: &str, date: &str) -> Result<(String, b
         return Err(PayError::Invalid(format!("date: {date} has not begun yet (UTC)")));
     }
     let mut lines = Vec::new();
-    let payments: Vec<(String, String, Option<String>, i64, String, i64, i64, String, i64, i64)> = sqlx::query_as(
+    type PaymentLine = (String, String, Option<String>, i64, String, i64, i64, String, i64, i64);
+    let payments: Vec<PaymentLine> = sqlx::query_as(
         "SELECT id, trade_no, payer_open_id, amount, currency, price_decimals, settle_amount, settle_currency, \
          settle_decimals, paid_at FROM orders WHERE app_id = $1 AND status = 'paid' AND paid_at >= $2 AND paid_at < $3",
     )
@@ -146,8 +147,10 @@ fn write(date: &str, lines: &[Line], pricing: Option<&pay_store::Pricing>) -> an
         "settle_amount",
         "settle_currency",
     ])?;
-    // Totals per (currency, decimals, settle currency, decimals), in first-seen order.
-    let mut totals: Vec<((String, i64, String, i64), [i64; 4])> = Vec::new();
+    // Totals per (currency, decimals, settle currency, decimals), in first-seen order:
+    // payments, refunds, amount, settle amount.
+    type Pair = (String, i64, String, i64);
+    let mut totals: Vec<(Pair, [i64; 4])> = Vec::new();
     for l in lines {
         let payment = l.kind == "payment";
         w.write_record([

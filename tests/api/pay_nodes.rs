@@ -210,3 +210,137 @@ async fn two_backend_processes_deliver_each_notification_once() {
     drop((a, b));
     setup.stop().await;
 }
+
+/// SPEC §13 under a crash: a refund storm against a backend process that is SIGKILLed
+/// mid-storm, then every request sent again (as a partner retries what it did not get
+/// an answer for) to a new process: no refund lost, none doubled, the money adds up,
+/// and each refund is notified.
+#[tokio::test]
+async fn a_backend_killed_in_a_refund_storm_loses_no_refund_and_doubles_none() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let (url, dir) = fresh_database().await;
+    let dir = dir.map(std::sync::Arc::new);
+    let setup = spawn_on_database_with(&url, dir.clone(), |c| c.worker_enabled = false).await;
+    let p = create_partner(&setup).await;
+    enable_pay(&setup, &p).await;
+    let rx = Receiver::start().await;
+    opengate::admin::set_notify_url(&setup.state, &p.app_id, Some(&rx.url())).await.expect("notify url");
+    let (user_id, _, h5) = opengate_e2e::pay::payer(&setup, "50.00").await;
+    // 40 paid orders of 10.00 PTS (1.00 OGC each), each to be refunded 3.00 + 3.00 + 4.00.
+    let orders = 40;
+    for i in 0..orders {
+        let o = new_order(&setup, &p, &order(&format!("T-storm{i}"), "10.00")).await;
+        let (status, body) =
+            opengate_e2e::pay::confirm(&setup, &h5, o["order_id"].as_str().expect("id"), opengate_e2e::pay::PIN).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let sums = |pool: sqlx::AnyPool| async move {
+        let q = |sql: &'static str| {
+            let pool = pool.clone();
+            async move {
+                let (v,): (Option<i64>,) = sqlx::query_as(sql).fetch_one(&pool).await.expect(sql);
+                v.unwrap_or(0)
+            }
+        };
+        (
+            q("SELECT CAST(SUM(amount) AS BIGINT) FROM balances").await
+                + q("SELECT CAST(SUM(amount) AS BIGINT) FROM merchant_balances").await,
+            q("SELECT CAST(SUM(delta) AS BIGINT) FROM ledger_entries").await,
+            q("SELECT CAST(SUM(amount) AS BIGINT) FROM balances").await,
+        )
+    };
+    let before = sums(setup.state.db.pool.clone()).await;
+    let requests: Vec<(String, Vec<u8>)> = (0..orders)
+        .flat_map(|i| {
+            [("a", "3.00"), ("b", "3.00"), ("c", "4.00")].map(|(k, amount)| {
+                let body = json!({"refund_no": format!("RF-storm{i}{k}"), "amount": amount});
+                (format!("/open/v1/pay/orders/T-storm{i}/refunds"), serde_json::to_vec(&body).expect("json"))
+            })
+        })
+        .collect();
+
+    // The storm against process A, killed once a few refunds were answered.
+    let a = Node::start(&url).await;
+    let answered = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for (path, body) in requests.clone() {
+        let (http, base, p, answered) = (a.http.clone(), a.base.clone(), p.clone(), answered.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = opengate_e2e::Signed::new(&p, "POST", &path, &body).request_to(&http, &base).send().await;
+            let v: Option<Value> = match r {
+                Ok(r) if r.status() == 200 => r.json().await.ok(),
+                _ => None,
+            };
+            answered.fetch_add(1, Ordering::SeqCst);
+            v.map(|v| (v["data"]["refund_no"].as_str().unwrap_or_default().to_owned(), v["data"]["refund_id"].clone()))
+        }));
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while answered.load(Ordering::SeqCst) < 15 {
+        assert!(Instant::now() < deadline, "the storm got no answers");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    a.kill();
+    let mut first: std::collections::HashMap<String, Value> = std::collections::HashMap::new();
+    for t in tasks {
+        if let Some((no, id)) = t.await.expect("task") {
+            first.insert(no, id);
+        }
+    }
+    assert!(first.len() < requests.len(), "the kill came before the storm ended ({} answered)", first.len());
+    eprintln!("refund storm: {} of {} answered before SIGKILL", first.len(), requests.len());
+
+    // Every request again, to process B: answered refunds answer the same refund.
+    let b = Node::start(&url).await;
+    for (path, body) in &requests {
+        let r =
+            opengate_e2e::Signed::new(&p, "POST", path, body).request_to(&b.http, &b.base).send().await.expect("send");
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(v["data"]["status"], "succeeded", "{v}");
+        let no = v["data"]["refund_no"].as_str().expect("refund_no").to_owned();
+        if let Some(id) = first.get(&no) {
+            assert_eq!(&v["data"]["refund_id"], id, "{no} answered as the same refund");
+        }
+    }
+    let pool = setup.state.db.pool.clone();
+    let (refunds,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM refunds").fetch_one(&pool).await.expect("count");
+    assert_eq!(refunds, requests.len() as i64, "no refund lost, none doubled");
+    let (bad,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM orders WHERE trade_no LIKE 'T-storm%' AND (refunded_amount <> amount OR refunded_settle <> settle_amount)",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("orders");
+    assert_eq!(bad, 0, "every order refunded exactly once in full");
+    assert_eq!(opengate_e2e::pay::balance(&setup, &user_id, "OGC").await, 50_00, "the payer has every cent back");
+    assert_eq!(opengate_e2e::pay::merchant_balance(&setup, &p.app_id, "OGC").await, 0);
+    let after = sums(pool.clone()).await;
+    assert_eq!(after.0, before.0, "no money made or lost");
+    assert_eq!(after.1, after.2, "the user journal agrees with the balances");
+
+    // Each refund is notified, at least once (B's worker delivers what A left).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let ids: HashSet<String> = rx
+            .received()
+            .iter()
+            .filter(|r| r.json()["type"] == "refund.succeeded")
+            .filter_map(|r| r.json()["data"]["refund_no"].as_str().map(str::to_owned))
+            .collect();
+        if ids.len() == requests.len() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{} of {} refunds notified", ids.len(), requests.len());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (notes,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE event_type = 'refund.succeeded'")
+        .fetch_one(&pool)
+        .await
+        .expect("notes");
+    assert_eq!(notes, requests.len() as i64, "one notification per refund");
+    drop(b);
+    setup.stop().await;
+}

@@ -281,10 +281,18 @@ impl Signed {
     }
 
     pub fn request_with_signature(&self, app: &TestApp, sig: &str) -> reqwest::RequestBuilder {
+        self.request_to_with_signature(&app.http, &app.base, sig)
+    }
+
+    /// The request with all four headers, to the server at `base` (another process).
+    pub fn request_to(&self, http: &reqwest::Client, base: &str) -> reqwest::RequestBuilder {
+        self.request_to_with_signature(http, base, &self.signature())
+    }
+
+    fn request_to_with_signature(&self, http: &reqwest::Client, base: &str, sig: &str) -> reqwest::RequestBuilder {
         let method = reqwest::Method::from_bytes(self.method.as_bytes()).expect("method");
-        let mut rb = app
-            .http
-            .request(method, app.url(&self.path_and_query))
+        let mut rb = http
+            .request(method, format!("{base}{}", self.path_and_query))
             .header("X-OG-AccessKey", &self.access_key)
             .header("X-OG-Timestamp", self.timestamp.to_string())
             .header("X-OG-Nonce", &self.nonce)

@@ -100,6 +100,7 @@ pub async fn open_state(config: Config, clock: Clock) -> anyhow::Result<AppState
     )?;
     let notifier = crate::notify::Notifier::new(outbound);
     let confirmer = crate::pay::confirm_batch::ConfirmWriter::start(db.clone());
+    let refunder = crate::pay::refund_batch::RefundWriter::start(db.clone());
     let limiter =
         Arc::new(crate::auth::rate_limit::AppLimiter::new(config.rate_limit_per_second, config.rate_limit_burst));
     Ok(AppState {
@@ -114,6 +115,7 @@ pub async fn open_state(config: Config, clock: Clock) -> anyhow::Result<AppState
         introspect_cache: Default::default(),
         notifier,
         confirmer,
+        refunder,
     })
 }
 

@@ -23,6 +23,8 @@ pub struct AppState {
     pub notifier: crate::notify::Notifier,
     /// Group commit of payment confirmations (ADR 0009).
     pub confirmer: crate::pay::confirm_batch::ConfirmWriter,
+    /// Group commit of balance refunds (ADR 0016).
+    pub refunder: crate::pay::refund_batch::RefundWriter,
     /// Introspection answers valid while the revocation epoch holds (ADR 0011).
     pub introspect_cache: Arc<crate::login::introspect_cache::IntrospectCache>,
     /// Per-app request limits of `/open/v1/*` (U0401).

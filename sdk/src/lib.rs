@@ -41,10 +41,14 @@ pub use client::Client;
 pub use error::{ApiError, Error, Result};
 pub use inbound::{JointLogin, LookupUser, UserFilter};
 pub use login::{Balance, Introspection, TokenSet, UserInfo};
+pub use notify::Event;
 pub use notify::{NotificationVerifier, VerifyError};
 pub use opengate_shared::error::{ErrorCode, PingData};
-pub use opengate_shared::pay::{CreateOrder, Notification, NotificationData, OrderView};
-pub use pay::{order, ResentNotification};
+pub use opengate_shared::pay::{
+    CreateOrder, CreateRefund, Notification, NotificationData, OrderView, RefundEventData, RefundNotification,
+    RefundView,
+};
+pub use pay::{order, refund, ResentNotification, Statement};
 
 /// docs/API.md's ```` ```rust ```` examples, compiled (and run, unless `no_run`) as
 /// doctests of this crate, so the partner documentation cannot drift from the SDK.

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use opengate_shared::webhook::{self, WebhookError, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use reqwest::header::HeaderMap;
 
-use crate::Notification;
+use crate::{Notification, RefundNotification};
 
 /// Why a delivery was refused. Answer anything but HTTP 200 and the platform retries.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,6 +119,14 @@ impl NotificationVerifier {
         self.verify_at(get(HEADER_ID)?, get(HEADER_TIMESTAMP)?, get(HEADER_SIGNATURE)?, body, now)
     }
 
+    /// Verifies a delivery of any type (SPEC §8, §13): a payment or a refund
+    /// notification, told apart by its `type`. Use this when refunds are on; `verify`
+    /// reads every delivery as a payment notification.
+    pub fn verify_event(&self, headers: &HeaderMap, body: &[u8]) -> Result<Event, VerifyError> {
+        self.verify(headers, body)?;
+        Event::parse(body)
+    }
+
     /// The same from the three header values, at `now` (unix seconds).
     pub fn verify_at(
         &self,
@@ -146,6 +154,41 @@ impl NotificationVerifier {
             return Err(VerifyError::IdMismatch);
         }
         Ok(n)
+    }
+}
+
+/// A verified notification: a payment's (`payment.succeeded` / `payment.failed`) or a
+/// refund's (`refund.succeeded` / `refund.failed`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A payment notification (SPEC §8).
+    Payment(Notification),
+    /// A refund notification (SPEC §13).
+    Refund(RefundNotification),
+}
+
+impl Event {
+    /// Reads a notification body (already verified) by its `type`.
+    pub fn parse(body: &[u8]) -> Result<Event, VerifyError> {
+        #[derive(serde::Deserialize)]
+        struct Kind {
+            #[serde(rename = "type")]
+            kind: String,
+        }
+        let k: Kind = serde_json::from_slice(body).map_err(|e| VerifyError::Body(e.to_string()))?;
+        if k.kind.starts_with("refund.") {
+            serde_json::from_slice(body).map(Event::Refund).map_err(|e| VerifyError::Body(e.to_string()))
+        } else {
+            serde_json::from_slice(body).map(Event::Payment).map_err(|e| VerifyError::Body(e.to_string()))
+        }
+    }
+
+    /// The notification id (`webhook-id`): deduplicate deliveries by it.
+    pub fn id(&self) -> &str {
+        match self {
+            Event::Payment(n) => &n.id,
+            Event::Refund(n) => &n.id,
+        }
     }
 }
 

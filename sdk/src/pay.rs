@@ -1,11 +1,13 @@
-//! "Pay with OpenGate" on the partner server (SPEC §6): create, query, close an
-//! order and ask for its notification again. The wire types are `shared`'s.
+//! "Pay with OpenGate" on the partner server (SPEC §6, §13): create, query, close an
+//! order and ask for its notification again; refund it; fetch a day's statement.
+//! The wire types are `shared`'s.
 
 use serde::{Deserialize, Serialize};
 
+use crate::client::{decode_envelope, encode};
 use crate::client::{segment, Call, Client};
 use crate::error::Result;
-use crate::{CreateOrder, OrderView};
+use crate::{CreateOrder, CreateRefund, OrderView, RefundView};
 
 /// A minimal order request; set the optional fields on the result.
 ///
@@ -26,6 +28,28 @@ pub fn order(trade_no: &str, amount: &str, currency: &str, subject: &str) -> Cre
         open_id: None,
         expire_seconds: None,
     }
+}
+
+/// A refund request of `amount` (in the order's currency) under your `refund_no`.
+///
+/// ```
+/// let mut r = opengate_sdk::refund("RF-1001-1", "5.00");
+/// r.reason = Some("one cup returned".into());
+/// assert_eq!(r.amount, "5.00");
+/// ```
+pub fn refund(refund_no: &str, amount: &str) -> CreateRefund {
+    CreateRefund { refund_no: refund_no.to_owned(), amount: amount.to_owned(), reason: None }
+}
+
+/// A day's statement (`GET /open/v1/pay/statements`): the CSV text as sent, and
+/// whether the day is over (then the file never changes again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// RFC 4180 CSV: a header line, one line per payment or refund, a `total` line
+    /// per currency pair.
+    pub csv: String,
+    /// `X-OG-Statement-Final`: the UTC day is over.
+    pub is_final: bool,
 }
 
 /// The answer of a re-send: the new notification's id (`evt_…`) and type.
@@ -73,6 +97,58 @@ impl Client {
     /// again now, as a new notification with a new id.
     pub async fn resend_notification(&self, trade_no: &str) -> Result<ResentNotification> {
         self.call(&Call::post(order_path(trade_no, "/notify")?)).await
+    }
+
+    /// `POST …/{trade_no}/refunds`: refunds all or part of a paid order. The same
+    /// `refund_no` with the same fields answers the same refund (retry freely);
+    /// other fields → `U0301`; beyond what is left, or an unpaid order → `U0304`.
+    /// A refund through a partner source may answer `pending` first.
+    ///
+    /// ```no_run
+    /// # async fn f(og: opengate_sdk::Client) -> opengate_sdk::Result<()> {
+    /// let r = og.refund("T-1001", &opengate_sdk::refund("RF-1001-1", "5.00")).await?;
+    /// println!("{} {}: {} {} back to the user", r.refund_no, r.status, r.settle_amount, r.settle_currency);
+    /// # Ok(()) }
+    /// ```
+    pub async fn refund(&self, trade_no: &str, refund: &CreateRefund) -> Result<RefundView> {
+        self.call(&Call::post_json(order_path(trade_no, "/refunds")?, refund)?).await
+    }
+
+    /// `GET …/{trade_no}/refunds`: every refund of the order, oldest first.
+    pub async fn refunds_of(&self, trade_no: &str) -> Result<Vec<RefundView>> {
+        self.call(&Call::get(order_path(trade_no, "/refunds")?)).await
+    }
+
+    /// `GET /open/v1/pay/refunds/{refund_no}`: one refund (unknown → `U0303`).
+    pub async fn query_refund(&self, refund_no: &str) -> Result<RefundView> {
+        self.call(&Call::get(format!("/open/v1/pay/refunds/{}", segment("refund_no", refund_no)?))).await
+    }
+
+    /// `GET /open/v1/pay/statements?date=YYYY-MM-DD`: the UTC day's payments and
+    /// refunds as CSV (parse it with any CSV reader; see docs/API.md for the columns).
+    pub async fn statement(&self, date: &str) -> Result<Statement> {
+        let call = Call { query: format!("date={}", encode(date)), ..Call::get("/open/v1/pay/statements") };
+        let (status, headers, body) = self.send(&call).await?;
+        let is_csv = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/csv"));
+        if status != 200 || !is_csv {
+            return decode_envelope::<serde_json::Value>(status, &headers, &body).and_then(|_| {
+                Err(crate::Error::Protocol {
+                    http_status: status,
+                    request_id: crate::client::request_id_header(&headers),
+                    detail: "a statement answer that is not CSV".into(),
+                })
+            });
+        }
+        let is_final = headers.get("x-og-statement-final").and_then(|v| v.to_str().ok()) == Some("true");
+        let csv = String::from_utf8(body).map_err(|e| crate::Error::Protocol {
+            http_status: status,
+            request_id: crate::client::request_id_header(&headers),
+            detail: format!("statement: {e}"),
+        })?;
+        Ok(Statement { csv, is_final })
     }
 }
 

@@ -288,3 +288,60 @@ async fn fifty_concurrent_partial_refunds_never_exceed_the_payment() {
     assert_eq!(after.0, after.2, "user balances = user journal");
     assert_eq!(after.1, after.3, "merchant balances = merchant journal");
 }
+
+/// The partner SDK's typed refund and statement calls, and its event verifier on a
+/// real refund delivery.
+#[tokio::test]
+async fn the_sdk_refunds_lists_fetches_statements_and_verifies_refund_events() {
+    use opengate_sdk::{Client, ErrorCode, Event, NotificationVerifier};
+
+    let app = spawn_app().await;
+    let s = setup(&app, "100.00").await;
+    let rx = Receiver::start().await;
+    opengate::admin::set_notify_url(&app.state, &s.partner.app_id, Some(&rx.url())).await.expect("notify url");
+    paid_order(&app, &s, "T-SDK", "12.55").await;
+    let og = Client::new(&app.base, &s.partner.access_key, &s.partner.secret_key).expect("client");
+
+    let mut req = opengate_sdk::refund("RF-SDK-1", "5.00");
+    req.reason = Some("one cup".into());
+    let r = og.refund("T-SDK", &req).await.expect("refund");
+    assert_eq!(
+        (r.status.as_str(), r.settle_amount.as_str(), r.reason.as_deref()),
+        ("succeeded", "0.50", Some("one cup"))
+    );
+    assert_eq!(og.refund("T-SDK", &req).await.expect("repeat"), r, "a retry answers the same refund");
+    let conflict = og.refund("T-SDK", &opengate_sdk::refund("RF-SDK-1", "6.00")).await.expect_err("conflict");
+    assert_eq!(conflict.code(), Some(ErrorCode::U0301));
+    let over = og.refund("T-SDK", &opengate_sdk::refund("RF-SDK-2", "99.00")).await.expect_err("too much");
+    assert_eq!(over.code(), Some(ErrorCode::U0304));
+    assert_eq!(og.refunds_of("T-SDK").await.expect("list"), vec![r.clone()]);
+    assert_eq!(og.query_refund("RF-SDK-1").await.expect("one"), r);
+    assert_eq!(og.query_refund("RF-none").await.expect_err("unknown").code(), Some(ErrorCode::U0303));
+    assert_eq!(og.query_order("T-SDK").await.expect("order").refunded_amount, "5.00");
+
+    let today = time::OffsetDateTime::from_unix_timestamp(app.clock.now_secs()).expect("now").date().to_string();
+    let st = og.statement(&today).await.expect("statement");
+    assert!(!st.is_final);
+    assert!(st.csv.lines().any(|l| l.starts_with("refund,") && l.contains(",RF-SDK-1,")), "{}", st.csv);
+    let bad = og.statement("2026-99-01").await.expect_err("bad date");
+    assert_eq!(bad.code(), Some(ErrorCode::U0029));
+
+    let got = rx.wait_for(2, Duration::from_secs(10)).await;
+    let verifier = NotificationVerifier::new([s.partner.notify_secret.as_str()]).expect("verifier");
+    let mut kinds = Vec::new();
+    for n in &got {
+        let mut h = reqwest::header::HeaderMap::new();
+        for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+            h.insert(name, n.header(name).parse().expect("header"));
+        }
+        match verifier.verify_event(&h, &n.body).expect("verified") {
+            Event::Payment(p) => kinds.push(format!("{} {}", p.kind, p.data.trade_no)),
+            Event::Refund(e) => {
+                assert_eq!(e.data.refund, r);
+                kinds.push(format!("{} {}", e.kind, e.data.refund.refund_no));
+            }
+        }
+    }
+    kinds.sort();
+    assert_eq!(kinds, ["payment.succeeded T-SDK", "refund.succeeded RF-SDK-1"]);
+}

@@ -6,6 +6,7 @@ pub mod confirm;
 pub mod confirm_batch;
 pub mod orders;
 pub mod refund;
+pub mod refund_batch;
 pub mod settle;
 pub mod source;
 pub mod statement;

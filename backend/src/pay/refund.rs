@@ -29,9 +29,9 @@ use crate::inbound::deduct::{self, Answer, Credit};
 use crate::inbound::Source;
 use crate::state::AppState;
 use crate::storage::inbound::{self as inbound_store, DeductionRow};
-use crate::storage::is_unique_violation;
 use crate::storage::pay::{self as pay_store, NewNote, OrderRow};
 use crate::storage::refunds::{self as store, RefundRow};
+use crate::storage::{is_unique_violation, DbKind};
 
 const FIELDS: &[&str] = &["refund_no", "amount", "reason"];
 
@@ -192,40 +192,68 @@ pub async fn create(st: &AppState, app_id: &str, trade_no: &str, body: &[u8]) ->
     }
     let by = paid_by(st, &o).await?;
     let url = notify_url_of(st, &o).await?;
-    // A concurrent create of the same refund_no loses on the unique index; the retry
-    // then sees the winner and answers as for a repeat.
-    let mut last = None;
-    for _ in 0..3 {
-        match record(st, &o, &c, &hash, &by, url.as_deref()).await {
-            Err(PayError::Internal(e)) if e.downcast_ref::<sqlx::Error>().is_some_and(is_unique_violation) => {
-                last = Some(e);
-                if let Some(r) = store::by_refund_no(&st.db.pool, app_id, &c.refund_no).await? {
-                    return repeat(r, &hash);
-                }
+    let source = match &by {
+        PaidBy::Source(b) => Some(b.clone()),
+        PaidBy::Balance(_) => None,
+    };
+    let job = RefundJob { order: o, checked: c, hash, by, url, now: st.clock.now_ms() };
+    let (refund_no, hash) = (job.checked.refund_no.clone(), job.hash.clone());
+    // A concurrent create of the same refund_no (another node) loses on the unique
+    // index; it then sees the winner and answers as for a repeat.
+    match record(st, job).await {
+        Err(PayError::Internal(e)) if e.downcast_ref::<sqlx::Error>().is_some_and(is_unique_violation) => {
+            match store::by_refund_no(&st.db.pool, app_id, &refund_no).await? {
+                Some(r) => repeat(r, &hash),
+                None => Err(PayError::Internal(e)),
             }
-            Ok(r) if r.status == "pending" => return ask_source(st, r, &by).await,
-            other => return other,
         }
+        Ok(r) if r.status == "pending" => match source {
+            Some(b) => ask_source(st, r, &b.0, &b.1).await,
+            None => Ok(r),
+        },
+        other => other,
     }
-    Err(PayError::Internal(last.unwrap_or_else(|| anyhow::anyhow!("refund creation kept colliding"))))
 }
 
-/// The refund's transaction; `succeeded` for a balance payment, `pending` for a
-/// source payment (the source is asked after the commit).
-async fn record(
-    st: &AppState,
-    o: &OrderRow,
-    c: &Checked,
-    hash: &str,
-    by: &PaidBy,
-    url: Option<&str>,
-) -> Result<RefundRow> {
-    let now = st.clock.now_ms();
-    let mut w = st.db.begin_write().await?;
-    if let Some(r) = store::by_refund_no(&mut *w.tx, &o.app_id, &c.refund_no).await? {
-        return repeat(r, hash);
+/// One refund to record: the order as read, the checked request and how the order
+/// was paid. Balance refunds are recorded by the group-commit writer
+/// (`refund_batch`), source refunds in their own transaction; both through
+/// [`record_in`].
+pub struct RefundJob {
+    pub(crate) order: OrderRow,
+    checked: Checked,
+    hash: String,
+    by: PaidBy,
+    url: Option<String>,
+    pub(crate) now: i64,
+}
+
+impl RefundJob {
+    /// Who gets the money back (for the writer's lock order).
+    pub(crate) fn payer(&self) -> &str {
+        self.order.payer_user_id.as_deref().unwrap_or_default()
     }
-    let (settle, refunded_before) = match settle::reserve_refund(&mut w.tx, st.db.kind, o, c.amount, now).await? {
+}
+
+/// What recording a refund did.
+#[derive(Debug)]
+pub enum Recorded {
+    /// A new refund; true when its notification was queued.
+    New(Box<RefundRow>, bool),
+    /// The same `refund_no` with the same fields was there already.
+    Repeat(Box<RefundRow>),
+}
+
+/// The refund's statements in the caller's transaction: reserve the order's totals,
+/// move the money, record the refund, queue `refund.succeeded`; `pending` (no user
+/// credit, no notification yet) for a source payment. On `Err` the caller undoes the
+/// statements (rolls back its transaction or savepoint).
+pub(crate) async fn record_in(c: &mut sqlx::AnyConnection, kind: DbKind, j: &RefundJob) -> Result<Recorded> {
+    let (o, now) = (&j.order, j.now);
+    if let Some(r) = store::by_refund_no(&mut *c, &o.app_id, &j.checked.refund_no).await? {
+        return repeat(r, &j.hash).map(|r| Recorded::Repeat(Box::new(r)));
+    }
+    let (settle, refunded_before) = match settle::reserve_refund(&mut *c, kind, o, j.checked.amount, now).await? {
         Reserve::Reserved { settle, refunded_before } => (settle, refunded_before),
         Reserve::NotPaid => return Err(PayError::BadState("only a paid order can be refunded".into())),
         Reserve::Exceeds { left } => {
@@ -242,19 +270,19 @@ async fn record(
     let mut r = RefundRow {
         id: crate::crypto::new_id("rf"),
         app_id: o.app_id.clone(),
-        refund_no: c.refund_no.clone(),
+        refund_no: j.checked.refund_no.clone(),
         order_id: o.id.clone(),
         trade_no: o.trade_no.clone(),
         status: "succeeded".into(),
         fail_reason: None,
-        amount: c.amount,
+        amount: j.checked.amount,
         currency: o.currency.clone(),
         price_decimals: o.price_decimals,
         settle_amount: settle,
         settle_currency: o.settle_currency.clone(),
         settle_decimals: o.settle_decimals,
-        reason: c.reason.clone(),
-        request_hash: hash.to_owned(),
+        reason: j.checked.reason.clone(),
+        request_hash: j.hash.clone(),
         user_id: o.payer_user_id.clone(),
         deduction_id: None,
         source_amount: None,
@@ -262,13 +290,14 @@ async fn record(
         created_at: now,
         refunded_at: Some(now),
     };
-    let to_user = match by {
+    let to_user = match &j.by {
         PaidBy::Balance(user) => Some(user.as_str()),
         PaidBy::Source(b) => {
             let (_, d) = b.as_ref();
-            let before = source_refunded(&mut w.tx, &o.id).await?;
-            let share = opengate_shared::pay::refund_share(c.amount, o.amount, refunded_before, d.amount, before)
-                .ok_or_else(|| PayError::BadState("the refund exceeds what the source was paid".into()))?;
+            let before = source_refunded(&mut *c, &o.id).await?;
+            let share =
+                opengate_shared::pay::refund_share(j.checked.amount, o.amount, refunded_before, d.amount, before)
+                    .ok_or_else(|| PayError::BadState("the refund exceeds what the source was paid".into()))?;
             r.status = "pending".into();
             r.refunded_at = None;
             r.deduction_id = Some(d.id.clone());
@@ -276,9 +305,8 @@ async fn record(
             None
         }
     };
-    if !settle::move_refund(&mut w.tx, &o.app_id, &o.settle_currency, settle, to_user, &r.id, now).await? {
-        w.rollback().await?;
-        let have = pay_store::merchant_balance(&st.db.pool, &o.app_id, &o.settle_currency).await?;
+    if !settle::move_refund(&mut *c, &o.app_id, &o.settle_currency, settle, to_user, &r.id, now).await? {
+        let have = pay_store::merchant_balance(&mut *c, &o.app_id, &o.settle_currency).await?;
         let d = decimals(o.settle_decimals);
         return Err(PayError::BadState(format!(
             "the merchant balance ({} {}) cannot cover this refund ({} {}); nothing was refunded",
@@ -288,21 +316,47 @@ async fn record(
             o.settle_currency
         )));
     }
-    store::insert(&mut w.tx, &r, now).await?;
-    let woke = match (url, r.status.as_str()) {
+    store::insert(&mut *c, &r, now).await?;
+    let noted = match (&j.url, r.status.as_str()) {
         (Some(url), "succeeded") => {
-            pay_store::insert_notes(&mut w.tx, &[note(&r, o, url, now)?]).await?;
+            pay_store::insert_notes(&mut *c, &[note(&r, o, url, now)?]).await?;
             true
         }
         _ => false,
     };
-    w.commit().await?;
-    if woke {
-        st.notifier.wake();
+    Ok(Recorded::New(Box::new(r), noted))
+}
+
+/// Records a refund: balance refunds through the group-commit writer, source refunds
+/// in a transaction of their own (the source is asked after the commit).
+async fn record(st: &AppState, j: RefundJob) -> Result<RefundRow> {
+    let recorded = match &j.by {
+        PaidBy::Balance(_) => st.refunder.record(j).await?,
+        PaidBy::Source(_) => {
+            let mut w = st.db.begin_write().await?;
+            match record_in(&mut w.tx, st.db.kind, &j).await {
+                Ok(r) => {
+                    w.commit().await?;
+                    r
+                }
+                Err(e) => {
+                    w.rollback().await?;
+                    return Err(e);
+                }
+            }
+        }
+    };
+    match recorded {
+        Recorded::Repeat(r) => Ok(*r),
+        Recorded::New(r, noted) => {
+            if noted {
+                st.notifier.wake();
+            }
+            metrics::counter!("opengate_refunds_total", "status" => r.status.clone()).increment(1);
+            tracing::info!(refund = %r.id, order_id = %r.order_id, status = %r.status, "refund recorded");
+            Ok(*r)
+        }
     }
-    metrics::counter!("opengate_refunds_total", "status" => r.status.clone()).increment(1);
-    tracing::info!(refund = %r.id, order_id = %o.id, status = %r.status, "refund recorded");
-    Ok(r)
 }
 
 /// What the source was credited (or is being credited) for this order so far.
@@ -318,9 +372,7 @@ async fn source_refunded(c: &mut sqlx::AnyConnection, order_id: &str) -> Result<
 
 /// Asks the source to credit a pending refund, a few times; the refund as it then
 /// stands (still `pending` when the source gave no clear answer).
-async fn ask_source(st: &AppState, r: RefundRow, by: &PaidBy) -> Result<RefundRow> {
-    let PaidBy::Source(b) = by else { return Ok(r) };
-    let (src, d) = b.as_ref();
+async fn ask_source(st: &AppState, r: RefundRow, src: &Source, d: &DeductionRow) -> Result<RefundRow> {
     for attempt in 0..st.config.deduct_attempts {
         if attempt > 0 {
             tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;

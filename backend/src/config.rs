@@ -411,7 +411,10 @@ mod tests {
         assert!(err.contains("OPENGATE_NEW_PASSWORD is not a configuration key"), "{err}");
         assert!(err.contains("--password-stdin") && err.contains("OG_NEW_PASSWORD"), "{err}");
         let err = check(&["OPENGATE_LOG_FORMATS"]).expect_err("misspelt");
-        assert!(err.contains("OPENGATE_LOG_FORMATS is not a configuration key; did you mean OPENGATE_LOG_FORMAT?"), "{err}");
+        assert!(
+            err.contains("OPENGATE_LOG_FORMATS is not a configuration key; did you mean OPENGATE_LOG_FORMAT?"),
+            "{err}"
+        );
         let err = check(&["OPENGATE_WHATEVER"]).expect_err("unknown");
         assert!(err.contains("OPENGATE_WHATEVER is not a configuration key; unset it"), "{err}");
     }

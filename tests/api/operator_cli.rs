@@ -199,7 +199,8 @@ async fn set_pin_refuses_a_bad_pin_and_changes_nothing() {
     let app = spawn_app().await;
     let s = setup(&app, "100.00").await;
     let before = pin_hash(&app, &s.user_id).await;
-    for (stdin, var) in [(Some("12345\n"), None), (Some("12a456\n"), None), (Some("\n"), None), (None, Some("1234567"))] {
+    for (stdin, var) in [(Some("12345\n"), None), (Some("12a456\n"), None), (Some("\n"), None), (None, Some("1234567"))]
+    {
         let mut args = vec!["user", "set-pin", &s.mobile];
         if stdin.is_some() {
             args.push("--pin-stdin");
@@ -268,13 +269,9 @@ async fn set_password_gives_one_ends_sessions_and_clears_a_login_lockout() {
         other.login(&app, &mobile, "wrong password").await;
     }
     assert_eq!(other.login(&app, &mobile, PASSWORD).await.0, 429);
-    let run = opengate(
-        &app,
-        &["user", "set-password", &mobile, "--password-stdin"],
-        &[],
-        Some("a new long password\n"),
-    )
-    .await;
+    let run =
+        opengate(&app, &["user", "set-password", &mobile, "--password-stdin"], &[], Some("a new long password\n"))
+            .await;
     assert!(run.ok && run.stdout.contains("1 H5 session ended, login lockout cleared"), "{}", run.stdout);
     assert!(!logged_in(&app, &h5).await);
     let mut fresh = H5::new(&app).await;

@@ -202,7 +202,9 @@ pub fn read_secret(cmd: &UserCmd, src: &mut dyn Source) -> anyhow::Result<Option
 fn obtain(kind: Kind, from_stdin: bool, src: &mut dyn Source) -> anyhow::Result<SecretString> {
     let Kind { noun, var, flag } = kind;
     let text = match (from_stdin, src.var(var)) {
-        (true, Some(_)) => anyhow::bail!("{flag} is given but {var} is set too: give the {noun} one way; nothing changed"),
+        (true, Some(_)) => {
+            anyhow::bail!("{flag} is given but {var} is set too: give the {noun} one way; nothing changed")
+        }
         (true, None) => {
             let raw = src.read_stdin().map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?;
             let text = String::from_utf8(raw).map_err(|_| anyhow::anyhow!("standard input is not UTF-8 text"))?;
@@ -227,12 +229,7 @@ fn obtain(kind: Kind, from_stdin: bool, src: &mut dyn Source) -> anyhow::Result<
 
 /// Runs a user command with its secret (from [`read_secret`]). `op_id` names this
 /// operation in the log line every account change writes (never with a secret).
-pub async fn operate(
-    st: &AppState,
-    cmd: UserCmd,
-    secret: Option<SecretString>,
-    op_id: &str,
-) -> anyhow::Result<String> {
+pub async fn operate(st: &AppState, cmd: UserCmd, secret: Option<SecretString>, op_id: &str) -> anyhow::Result<String> {
     let secret = secret.as_ref().map(|s| s.expose_secret());
     match cmd {
         UserCmd::Create { mobile, email, nickname, .. } => {

@@ -287,3 +287,60 @@ async fn set_password_gives_one_ends_sessions_and_clears_a_login_lockout() {
     let (status, _) = H5::new(&app).await.login(&app, &mobile, "a new long password").await;
     assert_eq!(status, 200);
 }
+
+/// Reads the child's output until it contains `marker` (or 30 s pass); returns all so far.
+async fn read_until(out: &mut tokio::process::ChildStdout, seen: &mut String, marker: &str) {
+    use tokio::io::AsyncReadExt;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut buf = [0u8; 1024];
+    while !seen.contains(marker) {
+        let n = tokio::time::timeout_at(deadline, out.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("no {marker:?} in {seen:?}"))
+            .expect("read");
+        assert!(n > 0, "output ended before {marker:?}: {seen:?}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+}
+
+/// On a terminal (a pseudo-terminal made by util-linux `script`), `set-password` asks
+/// twice and the typed password is not echoed.
+#[tokio::test]
+async fn set_password_prompts_on_a_terminal_without_echo() {
+    let Some(script) = ["/usr/bin/script", "/bin/script"].into_iter().find(|p| std::path::Path::new(p).exists()) else {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    };
+    let app = spawn_app().await;
+    let (_, mobile) = login::user(&app).await;
+    let line = format!("'{}' user set-password {mobile}", env!("CARGO_BIN_EXE_opengate-node"));
+    let mut child = tokio::process::Command::new(script)
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .env_clear()
+        .env("OPENGATE_MASTER_KEY", TEST_MASTER_KEY)
+        .env("OPENGATE_DATABASE_URL", &app.database_url)
+        .env("OPENGATE_LOG_FORMAT", "json")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start script");
+    let mut input = child.stdin.take().expect("stdin");
+    let mut output = child.stdout.take().expect("stdout");
+    let mut seen = String::new();
+    // rpassword writes the prompt, then turns echo off: give it a moment to do so.
+    read_until(&mut output, &mut seen, "New password: ").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    input.write_all(b"typed on a terminal\r").await.expect("type");
+    read_until(&mut output, &mut seen, "The password again: ").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    input.write_all(b"typed on a terminal\r").await.expect("type");
+    read_until(&mut output, &mut seen, "password of usr_").await;
+    drop(input);
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.expect("ends").expect("status");
+    assert!(status.success(), "{seen}");
+    assert!(!seen.contains("typed on"), "the password was echoed: {seen:?}");
+    let (status, body) = H5::new(&app).await.login(&app, &mobile, "typed on a terminal").await;
+    assert_eq!(status, 200, "{body}");
+}

@@ -101,10 +101,22 @@ struct Kind {
     noun: &'static str,
     var: &'static str,
     flag: &'static str,
+    /// The rule the secret must follow; the message never repeats it.
+    rule: fn(&str) -> Result<(), String>,
 }
 
-const PASSWORD: Kind = Kind { noun: "password", var: PASSWORD_VAR, flag: "--password-stdin" };
-const PIN: Kind = Kind { noun: "payment PIN", var: PIN_VAR, flag: "--pin-stdin" };
+const PASSWORD: Kind =
+    Kind { noun: "password", var: PASSWORD_VAR, flag: "--password-stdin", rule: crate::password::check_new };
+const PIN: Kind = Kind { noun: "payment PIN", var: PIN_VAR, flag: "--pin-stdin", rule: pin_rule };
+
+/// The H5's rule for a payment PIN (`shared::h5api::is_pin_shape`).
+fn pin_rule(pin: &str) -> Result<(), String> {
+    if is_pin_shape(pin) {
+        Ok(())
+    } else {
+        Err("the payment PIN must be exactly 6 digits (0-9)".into())
+    }
+}
 
 impl Kind {
     fn refuse_argument(self) -> anyhow::Error {
@@ -117,14 +129,8 @@ impl Kind {
         )
     }
 
-    /// The rule the secret must follow; the message never repeats it.
     fn check(self, secret: &str) -> anyhow::Result<()> {
-        if self.var == PIN_VAR {
-            anyhow::ensure!(is_pin_shape(secret), "the payment PIN must be exactly 6 digits (0-9); nothing changed");
-            Ok(())
-        } else {
-            crate::password::check_new(secret).map_err(|e| anyhow::anyhow!("{e}; nothing changed"))
-        }
+        (self.rule)(secret).map_err(|e| anyhow::anyhow!("{e}; nothing changed"))
     }
 }
 
@@ -200,7 +206,7 @@ pub fn read_secret(cmd: &UserCmd, src: &mut dyn Source) -> anyhow::Result<Option
 }
 
 fn obtain(kind: Kind, from_stdin: bool, src: &mut dyn Source) -> anyhow::Result<SecretString> {
-    let Kind { noun, var, flag } = kind;
+    let Kind { noun, var, flag, .. } = kind;
     let text = match (from_stdin, src.var(var)) {
         (true, Some(_)) => {
             anyhow::bail!("{flag} is given but {var} is set too: give the {noun} one way; nothing changed")

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tracing::Instrument;
 
 use crate::admin;
 use crate::clock::Clock;
@@ -259,16 +260,16 @@ pub async fn execute_with(command: Command, mut config: Config, clock: Clock) ->
             Ok("database is up to date".into())
         }
         other => {
+            let op_id = operation_id()?;
             // A secret is read and checked before the database is opened: a refused
             // one changes nothing.
             let secret = match &other {
                 Command::User(cmd) => account::read_secret(cmd, &mut account::Process)?,
                 _ => None,
             };
-            let op_id = operation_id()?;
             let st = startup::open_state(config, clock).await?;
             let span = tracing::info_span!("operator", op_id = %op_id);
-            let out = tracing::Instrument::instrument(operate(&st, other, secret, &op_id), span).await;
+            let out = operate(&st, other, secret, &op_id).instrument(span).await;
             st.db.pool.close().await;
             out
         }

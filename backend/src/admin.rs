@@ -71,9 +71,7 @@ pub async fn create_user(
         }
     }
     if let Some(p) = password {
-        if p.chars().count() < 8 {
-            return Err(AdminError::Invalid("password must have at least 8 characters".into()));
-        }
+        crate::password::check_new(p).map_err(AdminError::Invalid)?;
     }
     let Some(nickname) = opengate_shared::h5api::nickname(nickname) else {
         return Err(AdminError::Invalid(

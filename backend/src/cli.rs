@@ -5,12 +5,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tracing::Instrument;
 
 use crate::admin;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::PermissionStatus;
 use crate::startup::{self, Application};
+
+mod account;
+pub use account::{UserCmd, PASSWORD_VAR, PIN_VAR};
 
 #[derive(Debug, Parser)]
 #[command(name = "opengate", version, about = "OpenGate open platform: server and operator commands")]
@@ -173,19 +177,6 @@ pub enum KeyCmd {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum UserCmd {
-    /// Create a platform account. The password is read from OPENGATE_NEW_PASSWORD.
-    Create {
-        #[arg(long)]
-        mobile: Option<String>,
-        #[arg(long)]
-        email: Option<String>,
-        #[arg(long)]
-        nickname: String,
-    },
-}
-
-#[derive(Debug, Subcommand)]
 pub enum CurrencyCmd {
     /// Create or update a currency with its number of decimals.
     Set { code: String, decimals: i64 },
@@ -215,11 +206,21 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging(config: &Config) {
+/// The server logs to standard output; operator commands to standard error, so that
+/// what they print (often JSON) stays clean.
+fn init_logging(config: &Config, to_stderr: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let _ = match (config.log_format == "json", to_stderr) {
+        (true, false) => builder.json().try_init(),
+        (false, false) => builder.try_init(),
+        (true, true) => builder.with_writer(std::io::stderr).json().try_init(),
+        (false, true) => {
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            builder.with_writer(std::io::stderr).with_ansi(ansi).try_init()
+        }
+    };
 }
 
 /// Logs for tests (when `TEST_LOG` is set): human-readable, to the test writer.
@@ -231,7 +232,14 @@ pub fn init_test_logging() {
 
 /// Runs one command; returns what to print. Tests call this with parsed arguments.
 pub async fn execute(cli: Cli, clock: Clock) -> anyhow::Result<String> {
+    if let Command::User(cmd) = &cli.command {
+        // Before anything else, even a configuration error (checked again below).
+        account::refuse_secret_arguments(cmd)?;
+    }
     let config = Config::load(cli.config.as_deref())?;
+    if !matches!(cli.command, Command::Serve { .. } | Command::Demo) {
+        init_logging(&config, true);
+    }
     execute_with(cli.command, config, clock).await
 }
 
@@ -252,16 +260,39 @@ pub async fn execute_with(command: Command, mut config: Config, clock: Clock) ->
             Ok("database is up to date".into())
         }
         other => {
+            let op_id = operation_id()?;
+            // A secret is read and checked before the database is opened: a refused
+            // one changes nothing.
+            let secret = match &other {
+                Command::User(cmd) => account::read_secret(cmd, &mut account::Process)?,
+                _ => None,
+            };
             let st = startup::open_state(config, clock).await?;
-            let out = operate(&st, other).await;
+            let span = tracing::info_span!("operator", op_id = %op_id);
+            let out = operate(&st, other, secret, &op_id).instrument(span).await;
             st.db.pool.close().await;
             out
         }
     }
 }
 
+/// The id of one operator command in the logs: `OG_OPERATION_ID` (e.g. a ticket
+/// number; at most 64 of `[A-Za-z0-9._-]`, like a request id) or a new `op_…`.
+fn operation_id() -> anyhow::Result<String> {
+    match std::env::var_os("OG_OPERATION_ID") {
+        None => Ok(crate::crypto::new_id("op")),
+        Some(v) => {
+            let v = v.into_string().unwrap_or_default();
+            let ok = (1..=64).contains(&v.len())
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+            anyhow::ensure!(ok, "OG_OPERATION_ID must be 1 to 64 of A-Z a-z 0-9 . _ -");
+            Ok(v)
+        }
+    }
+}
+
 async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
-    init_logging(&config);
+    init_logging(&config, false);
     let demo = config.demo;
     let app = Application::build_with_clock(config, clock).await?;
     if demo {
@@ -279,7 +310,12 @@ async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
     app.run_until_stopped().await
 }
 
-async fn operate(st: &crate::state::AppState, cmd: Command) -> anyhow::Result<String> {
+async fn operate(
+    st: &crate::state::AppState,
+    cmd: Command,
+    secret: Option<secrecy::SecretString>,
+    op_id: &str,
+) -> anyhow::Result<String> {
     Ok(match cmd {
         Command::Company(CompanyCmd::Create { id, name }) => {
             let created = admin::create_company(st, &id, name.as_deref().unwrap_or(&id)).await?;
@@ -289,22 +325,17 @@ async fn operate(st: &crate::state::AppState, cmd: Command) -> anyhow::Result<St
                 format!("company {id} already exists")
             }
         }
-        Command::App(cmd) => operate_app(st, cmd).await?,
+        Command::App(cmd) => operate_app(st, cmd, op_id).await?,
         Command::Key(cmd) => operate_key(st, cmd).await?,
-        Command::User(UserCmd::Create { mobile, email, nickname }) => {
-            let pw = std::env::var("OPENGATE_NEW_PASSWORD").ok();
-            let id = admin::create_user(st, mobile.as_deref(), email.as_deref(), pw.as_deref(), &nickname).await?;
-            format!(
-                "user {id} created{}",
-                if pw.is_none() { " (no password: set OPENGATE_NEW_PASSWORD to give one)" } else { "" }
-            )
-        }
+        Command::User(cmd) => account::operate(st, cmd, secret, op_id).await?,
         Command::Currency(CurrencyCmd::Set { code, decimals }) => {
             admin::set_currency(st, &code, decimals).await?;
             format!("currency {code} has {decimals} decimals")
         }
         Command::Credit { user, asset, amount, reference } => {
             let total = admin::credit(st, &user, &asset, &amount, &reference).await?;
+            let user_id = admin::find_user(st, &user).await?.id;
+            tracing::info!(op_id, command = "credit", user_id, asset, amount, reference, "operator: balance credited");
             format!("credited {amount} {asset} to {user}; balance now {total} {asset}")
         }
         Command::Order(OrderCmd::Deliveries { order_id }) => {
@@ -315,10 +346,12 @@ async fn operate(st: &crate::state::AppState, cmd: Command) -> anyhow::Result<St
     })
 }
 
-async fn operate_app(st: &crate::state::AppState, cmd: AppCmd) -> anyhow::Result<String> {
+async fn operate_app(st: &crate::state::AppState, cmd: AppCmd, op_id: &str) -> anyhow::Result<String> {
     Ok(match cmd {
         AppCmd::Create { company, app, name, admin: who } => {
             let c = admin::create_app(st, &company, &app, &name, &who).await?;
+            tracing::info!(op_id, command = "app create", user_id = %c.admin_user_id, app_id = %c.app_id,
+                "operator: account made an app's admin (its trading and withdrawal frozen)");
             format!(
                 "app {} created under company {} with admin {} (trading and withdrawal frozen)\n\
                  notify secret (shown once, keep it on your server): {}\n\

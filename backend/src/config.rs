@@ -10,6 +10,9 @@ use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+mod variables;
+pub use variables::{check_variables, ENV_PREFIX};
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -128,6 +131,10 @@ impl Default for Config {
 pub enum ConfigError {
     #[error("cannot read the configuration: {0}")]
     Load(#[from] Box<figment::Error>),
+    /// An `OPENGATE_*` variable that names no key: refused like an unknown key in the
+    /// file, but the message names the variable and says what to do.
+    #[error("cannot read the configuration: {0}")]
+    UnknownVariable(String),
     #[error("unsafe configuration: {0}")]
     Unsafe(String),
 }
@@ -147,7 +154,8 @@ impl Config {
         }
         // DATABASE_URL is honoured as the ecosystem's usual name; OPENGATE_DATABASE_URL wins.
         fig = fig.merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database_url".into()));
-        fig = fig.merge(Env::prefixed("OPENGATE_"));
+        check_variables(std::env::vars_os().map(|(k, _)| k.to_string_lossy().into_owned()))?;
+        fig = fig.merge(Env::prefixed(ENV_PREFIX).ignore(variables::NOT_CONFIG_KEYS));
         let cfg: Config = fig.extract().map_err(Box::new)?;
         Ok(cfg)
     }

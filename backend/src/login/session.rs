@@ -78,7 +78,7 @@ pub async fn check_password(
 ) -> Result<std::result::Result<String, LoginRefused>> {
     let now = st.clock.now_ms();
     let account = account.trim();
-    if account.is_empty() || account.len() > 254 || password.is_empty() || password.len() > 1024 {
+    if account.is_empty() || account.len() > 254 || password.is_empty() || password.len() > crate::password::MAX_BYTES {
         return Ok(Err(LoginRefused::BadCredentials));
     }
     let prior = sessions::failures(&st.db.pool, account).await?;

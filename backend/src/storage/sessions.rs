@@ -62,6 +62,12 @@ pub async fn delete<'e, E: Executor<'e, Database = Any>>(ex: E, id_hash: &str) -
     sqlx::query("DELETE FROM h5_sessions WHERE id_hash = $1").bind(id_hash).execute(ex).await.map(|_| ())
 }
 
+/// Ends every H5 session of a user (the operator changed their password or PIN);
+/// returns how many there were.
+pub async fn delete_for_user<'e, E: Executor<'e, Database = Any>>(ex: E, user_id: &str) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM h5_sessions WHERE user_id = $1").bind(user_id).execute(ex).await?.rows_affected())
+}
+
 pub async fn purge_expired<'e, E: Executor<'e, Database = Any>>(ex: E, now: i64) -> sqlx::Result<u64> {
     Ok(sqlx::query("DELETE FROM h5_sessions WHERE expires_at <= $1").bind(now).execute(ex).await?.rows_affected())
 }

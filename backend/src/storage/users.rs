@@ -91,6 +91,23 @@ pub async fn mark_password_login<'e, E: Executor<'e, Database = Any>>(ex: E, id:
         .map(|_| ())
 }
 
+/// A password set by the operator (`user set-password`; already hashed). An account
+/// with a password counts as "used directly" (SPEC §12). False: no such user.
+pub async fn set_password_hash<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &str,
+    hash: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let r = sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .bind(now)
+        .execute(ex)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// The user's own new nickname (already checked by `h5api::nickname`).
 pub async fn set_nickname<'e, E: Executor<'e, Database = Any>>(
     ex: E,

@@ -83,6 +83,7 @@ async fn pending_orders(app: &TestApp, app_id: &str, n: usize, tag: &str) -> Vec
             paid_at: None,
             refunded_amount: 0,
             refunded_settle: 0,
+            deduction_id: None,
         };
         opengate::storage::pay::insert_order(&mut *tx, &o, now).await.expect("order");
         ids.push(o.id);

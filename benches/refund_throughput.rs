@@ -62,6 +62,7 @@ async fn paid_orders(app: &TestApp, app_id: &str, user_id: &str, n: usize, tag: 
             paid_at: Some(now),
             refunded_amount: 0,
             refunded_settle: 0,
+            deduction_id: None,
         };
         opengate::storage::pay::insert_order(&mut *tx, &o, now).await.expect("order");
         trade_nos.push(o.trade_no);

@@ -241,6 +241,7 @@ async fn try_create(
         paid_at: None,
         refunded_amount: 0,
         refunded_settle: 0,
+        deduction_id: None,
     };
     store::insert_order(&mut *w.tx, &order, now).await.map_err(|e| PayError::Internal(e.into()))?;
     w.commit().await?;

@@ -158,7 +158,8 @@ enum PaidBy {
 
 async fn paid_by(st: &AppState, o: &OrderRow) -> Result<PaidBy> {
     let user = o.payer_user_id.clone().ok_or_else(|| anyhow::anyhow!("paid order {} has no payer", o.id))?;
-    match inbound_store::deduction_of_order(&st.db.pool, &o.id).await? {
+    let Some(ded) = &o.deduction_id else { return Ok(PaidBy::Balance(user)) };
+    match inbound_store::deduction(&st.db.pool, ded).await? {
         Some(d) if d.status == "succeeded" => {
             let row = inbound_store::get_source(&st.db.pool, &d.source)
                 .await?
@@ -181,10 +182,11 @@ pub async fn create(st: &AppState, app_id: &str, trade_no: &str, body: &[u8]) ->
     let o = orders::latest(st, app_id, trade_no).await?;
     let c = check(body, &o)?;
     let hash = c.hash(&o.trade_no);
-    if let Some(r) = store::by_refund_no(&st.db.pool, app_id, &c.refund_no).await? {
-        return repeat(r, &hash);
-    }
     if o.status != "paid" {
+        // A repeat answers its refund whatever became of the order since.
+        if let Some(r) = store::by_refund_no(&st.db.pool, app_id, &c.refund_no).await? {
+            return repeat(r, &hash);
+        }
         return Err(PayError::BadState(format!(
             "only a paid order can be refunded; this one is {}",
             o.fail_reason.as_deref().map_or(o.status.clone(), |f| format!("{} ({f})", o.status))

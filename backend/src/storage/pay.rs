@@ -87,6 +87,8 @@ pub struct OrderRow {
     /// Refunded so far, in the pricing currency and in the settlement asset (SPEC §13).
     pub refunded_amount: i64,
     pub refunded_settle: i64,
+    /// The partner-source debit the order names (in flight, or the one that paid it).
+    pub deduction_id: Option<String>,
 }
 
 /// The columns an order is written with; read back with the refund totals.
@@ -95,7 +97,7 @@ const INSERT_COLS: &str = "id, app_id, trade_no, attempt, status, fail_reason, a
      payer_user_id, created_at, expires_at, paid_at";
 pub(crate) const ORDER_COLS: &str = "id, app_id, trade_no, attempt, status, fail_reason, amount, currency, price_decimals, \
      settle_amount, settle_currency, settle_decimals, rate, subject, return_url, notify_url, payer_open_id, expire_seconds, request_hash, \
-     payer_user_id, created_at, expires_at, paid_at, refunded_amount, refunded_settle";
+     payer_user_id, created_at, expires_at, paid_at, refunded_amount, refunded_settle, deduction_id";
 
 pub(crate) fn order_row(r: &sqlx::any::AnyRow) -> sqlx::Result<OrderRow> {
     Ok(OrderRow {
@@ -124,6 +126,7 @@ pub(crate) fn order_row(r: &sqlx::any::AnyRow) -> sqlx::Result<OrderRow> {
         paid_at: r.try_get("paid_at")?,
         refunded_amount: r.try_get("refunded_amount")?,
         refunded_settle: r.try_get("refunded_settle")?,
+        deduction_id: r.try_get("deduction_id")?,
     })
 }
 

@@ -131,6 +131,14 @@ pub enum AppCmd {
 pub enum OrderCmd {
     /// The delivery log of an order: each notification with every attempt (JSON).
     Deliveries { order_id: String },
+    /// An app's statement of one UTC day (SPEC §13): the CSV partners get from
+    /// `GET /open/v1/pay/statements`.
+    Statement {
+        app: String,
+        /// The UTC day, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -340,6 +348,13 @@ async fn operate(
         }
         Command::Order(OrderCmd::Deliveries { order_id }) => {
             serde_json::to_string_pretty(&admin::order_deliveries(st, &order_id).await?)?
+        }
+        Command::Order(OrderCmd::Statement { app, date }) => {
+            let (csv, is_final) = crate::pay::statement::daily(st, &app, &date).await?;
+            if !is_final {
+                eprintln!("note: {date} is not over yet (UTC); this statement can still grow");
+            }
+            csv.trim_end().to_owned()
         }
         Command::Source(cmd) => crate::inbound::cli::operate(st, cmd).await?,
         Command::Serve { .. } | Command::Demo | Command::Migrate | Command::GenMasterKey => String::new(),

@@ -124,6 +124,12 @@ impl Client {
         self.call(&Call::get(format!("/open/v1/pay/refunds/{}", segment("refund_no", refund_no)?))).await
     }
 
+    /// `POST /open/v1/pay/refunds/{refund_no}/notify`: sends the refund's current
+    /// state (`refund.succeeded` or `refund.failed`) again now, as a new notification.
+    pub async fn resend_refund_notification(&self, refund_no: &str) -> Result<ResentNotification> {
+        self.call(&Call::post(format!("/open/v1/pay/refunds/{}/notify", segment("refund_no", refund_no)?))).await
+    }
+
     /// `GET /open/v1/pay/statements?date=YYYY-MM-DD`: the UTC day's payments and
     /// refunds as CSV (parse it with any CSV reader; see docs/API.md for the columns).
     pub async fn statement(&self, date: &str) -> Result<Statement> {

@@ -33,6 +33,7 @@ const ENDPOINTS: &[(&str, &[&str])] = &[
     ("POST /open/v1/pay/orders/{trade_no}/refunds", &["og-curl POST /open/v1/pay/orders/T-0999/refunds"]),
     ("GET /open/v1/pay/orders/{trade_no}/refunds", &["og-curl GET /open/v1/pay/orders/T-0999/refunds"]),
     ("GET /open/v1/pay/refunds/{refund_no}", &["og-curl GET /open/v1/pay/refunds/RF-0999-1"]),
+    ("POST /open/v1/pay/refunds/{refund_no}/notify", &["og-curl POST /open/v1/pay/refunds/RF-0999-1/notify"]),
     ("GET /open/v1/pay/statements", &["og-curl GET \"/open/v1/pay/statements?date="]),
     ("POST /open/v1/joint-login", &["og-curl POST /open/v1/joint-login"]),
     ("GET /open/v1/users?filter[cellPhone]", &["og-curl GET '/open/v1/users?filter[cellPhone]="]),

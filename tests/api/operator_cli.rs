@@ -344,3 +344,27 @@ async fn set_password_prompts_on_a_terminal_without_echo() {
     let (status, body) = H5::new(&app).await.login(&app, &mobile, "typed on a terminal").await;
     assert_eq!(status, 200, "{body}");
 }
+
+/// `opengate order statement APP --date …` prints the same CSV partners fetch.
+#[tokio::test]
+async fn the_operator_prints_an_apps_statement_as_partners_get_it() {
+    let app = spawn_app().await;
+    let s = setup(&app, "10.00").await;
+    let o = new_order(&app, &s.partner, &order("T-CLI-ST", "12.55")).await;
+    assert_eq!(confirm(&app, &s.h5, o["order_id"].as_str().expect("id"), PIN).await.0, 200);
+    let body = serde_json::json!({"refund_no": "RF-CLI", "amount": "2.00"});
+    let r = login::signed_post(&app, &s.partner, "/open/v1/pay/orders/T-CLI-ST/refunds", &body).await;
+    assert_eq!(r.0, 200, "{}", r.2);
+    let today = time::OffsetDateTime::from_unix_timestamp(app.clock.now_secs()).expect("now").date().to_string();
+    let mut sg = opengate_e2e::Signed::new(&s.partner, "GET", &format!("/open/v1/pay/statements?date={today}"), b"");
+    sg.timestamp = app.clock.now_secs();
+    let csv = sg.request(&app).send().await.expect("statement").text().await.expect("text");
+    let run = opengate(&app, &["order", "statement", &s.partner.app_id, "--date", &today], &[], None).await;
+    assert!(run.ok, "{}", run.stderr);
+    assert_eq!(run.stdout.trim_end(), csv.trim_end());
+    assert!(run.stdout.contains(",RF-CLI,"), "{}", run.stdout);
+    assert!(run.stderr.contains("not over yet"), "{}", run.stderr);
+    let bad = opengate(&app, &["order", "statement", &s.partner.app_id, "--date", "2026-13-01"], &[], None).await;
+    assert!(!bad.ok);
+    assert!(bad.stderr.contains("date: must be a UTC day as YYYY-MM-DD"), "{}", bad.stderr);
+}

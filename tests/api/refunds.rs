@@ -122,6 +122,24 @@ async fn partial_then_full_refunds_go_back_to_the_payer_and_are_notified() {
     // The order's delivery log has the payment's and both refunds' deliveries.
     let log = opengate::admin::order_deliveries(&app.state, &order_id).await.expect("log");
     assert_eq!(log.len(), 3);
+
+    // A re-send is a new notification (new id) of the refund as it stands.
+    let again =
+        opengate_e2e::login::signed_post(&app, &s.partner, "/open/v1/pay/refunds/RF-1/notify", &json!({})).await;
+    assert_eq!(again.0, 200, "{}", again.2);
+    assert_eq!(again.1["data"]["type"], "refund.succeeded");
+    let got = rx.wait_for(4, Duration::from_secs(10)).await;
+    let last = got.last().expect("re-sent");
+    verify_with_reference_library(last, &s.partner.notify_secret);
+    assert_eq!(last.header("webhook-id"), again.1["data"]["notification_id"].as_str().expect("id"));
+    assert_ne!(last.header("webhook-id"), refunds[0].header("webhook-id"));
+    assert_eq!(last.json()["data"]["refund_no"], "RF-1");
+    let unknown =
+        opengate_e2e::login::signed_post(&app, &s.partner, "/open/v1/pay/refunds/RF-9/notify", &json!({})).await;
+    assert_error(&unknown, 404, "U0303");
+    let with_body =
+        opengate_e2e::login::signed_post(&app, &s.partner, "/open/v1/pay/refunds/RF-1/notify", &json!({"x": 1})).await;
+    assert_error(&with_body, 400, "U0029");
 }
 
 #[tokio::test]
@@ -318,6 +336,8 @@ async fn the_sdk_refunds_lists_fetches_statements_and_verifies_refund_events() {
     assert_eq!(og.query_refund("RF-SDK-1").await.expect("one"), r);
     assert_eq!(og.query_refund("RF-none").await.expect_err("unknown").code(), Some(ErrorCode::U0303));
     assert_eq!(og.query_order("T-SDK").await.expect("order").refunded_amount, "5.00");
+    let resent = og.resend_refund_notification("RF-SDK-1").await.expect("resend");
+    assert_eq!((resent.kind.as_str(), resent.status.as_str()), ("refund.succeeded", "queued"));
 
     let today = time::OffsetDateTime::from_unix_timestamp(app.clock.now_secs()).expect("now").date().to_string();
     let st = og.statement(&today).await.expect("statement");
@@ -326,7 +346,7 @@ async fn the_sdk_refunds_lists_fetches_statements_and_verifies_refund_events() {
     let bad = og.statement("2026-99-01").await.expect_err("bad date");
     assert_eq!(bad.code(), Some(ErrorCode::U0029));
 
-    let got = rx.wait_for(2, Duration::from_secs(10)).await;
+    let got = rx.wait_for(3, Duration::from_secs(10)).await;
     let verifier = NotificationVerifier::new([s.partner.notify_secret.as_str()]).expect("verifier");
     let mut kinds = Vec::new();
     for n in &got {
@@ -343,5 +363,5 @@ async fn the_sdk_refunds_lists_fetches_statements_and_verifies_refund_events() {
         }
     }
     kinds.sort();
-    assert_eq!(kinds, ["payment.succeeded T-SDK", "refund.succeeded RF-SDK-1"]);
+    assert_eq!(kinds, ["payment.succeeded T-SDK", "refund.succeeded RF-SDK-1", "refund.succeeded RF-SDK-1"]);
 }

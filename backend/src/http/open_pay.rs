@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/open/v1/pay/orders/{trade_no}/close", post(close))
         .route("/open/v1/pay/orders/{trade_no}/refunds", post(create_refund).get(order_refunds))
         .route("/open/v1/pay/refunds/{refund_no}", get(one_refund))
+        .route("/open/v1/pay/refunds/{refund_no}/notify", post(resend_refund))
         .route("/open/v1/pay/statements", get(statement))
 }
 
@@ -146,4 +147,15 @@ async fn statement(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(resp)
+}
+
+async fn resend_refund(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<PartnerCtx>,
+    Path(refund_no): Path<String>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    empty_body(&bytes)?;
+    let (id, kind) = refund::resend(&st, &ctx.app_id, &refund_no).await?;
+    Ok(ok(serde_json::json!({"notification_id": id, "type": kind, "status": "queued"})))
 }

@@ -447,6 +447,29 @@ pub async fn retry_pending(st: &AppState) -> anyhow::Result<usize> {
     Ok(due.len())
 }
 
+/// `POST /open/v1/pay/refunds/{refund_no}/notify`: a new notification (new id) of
+/// the refund's current state, sent now (as §6.5 does for orders). A pending refund
+/// has nothing to tell yet (U0304).
+pub async fn resend(st: &AppState, app_id: &str, refund_no: &str) -> Result<(String, String)> {
+    let r = one(st, app_id, refund_no).await?;
+    if r.status == "pending" {
+        return Err(PayError::BadState(
+            "the refund is pending (its partner source has not answered); it is notified once it has".into(),
+        ));
+    }
+    let o = pay_store::get_order(&st.db.pool, &r.order_id).await?.ok_or(PayError::NotFound)?;
+    let url = notify_url_of(st, &o).await?.ok_or_else(|| {
+        PayError::BadState("no notify URL: register one for the app or pass notify_url when ordering".into())
+    })?;
+    let n = note(&r, &o, &url, st.clock.now_ms())?;
+    let (id, kind) = (n.id.clone(), n.event_type.clone());
+    let mut w = st.db.begin_write().await?;
+    pay_store::insert_notes(&mut w.tx, &[n]).await?;
+    w.commit().await?;
+    st.notifier.wake();
+    Ok((id, kind))
+}
+
 /// `GET /open/v1/pay/orders/{trade_no}/refunds`: every refund of the order.
 pub async fn of_order(st: &AppState, app_id: &str, trade_no: &str) -> Result<Vec<RefundRow>> {
     let o = orders::latest(st, app_id, trade_no).await?;

@@ -3,6 +3,8 @@
 
 use opengate_sdk::OrderView;
 
+use opengate_sdk::RefundNotification;
+
 use crate::store::{Stored, User};
 
 /// The one product the demo sells.
@@ -115,6 +117,10 @@ pub struct OrderPage<'a> {
     /// A problem asking the query API, shown but not fatal.
     pub query_error: Option<String>,
     pub refresh: bool,
+    /// Verified refund notifications of the order, with when they arrived.
+    pub refunds: &'a [(RefundNotification, i64)],
+    /// This browser's CSRF token, for the refund form.
+    pub csrf: &'a str,
 }
 
 pub fn order(p: &OrderPage<'_>) -> String {
@@ -154,13 +160,49 @@ pub fn order(p: &OrderPage<'_>) -> String {
         String::new()
     };
     let refresh_note = if p.refresh { "<p class=\"muted\">This page refreshes itself.</p>" } else { "" };
+    let refunds: String = p
+        .refunds
+        .iter()
+        .map(|(n, _)| {
+            let r = &n.data.refund;
+            format!(
+                "<li class=\"refund\" data-status=\"{}\"><code class=\"refund-no\">{}</code> {}: {} {} \
+                 ({} {} back to the payer), confirmed by the signed notification <code class=\"refund-notification\">{}</code></li>",
+                esc(&r.status),
+                esc(&r.refund_no),
+                esc(&r.status),
+                esc(&r.amount),
+                esc(&r.currency),
+                esc(&r.settle_amount),
+                esc(&r.settle_currency),
+                esc(&n.id)
+            )
+        })
+        .collect();
+    let refunds = if refunds.is_empty() {
+        String::new()
+    } else {
+        format!("<section class=\"card\" id=\"refunds\"><h2>Refunds</h2><ul>{refunds}</ul></section>")
+    };
+    let refund_form = if p.status == "paid" && p.refunds.iter().all(|(n, _)| n.data.refund.status == "failed") {
+        format!(
+            "<form method=\"post\" action=\"/orders/{}/refund\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <button id=\"refund\" class=\"button secondary\">Refund {} {}</button></form>",
+            esc(&o.trade_no),
+            esc(p.csrf),
+            esc(&o.amount),
+            esc(&o.currency)
+        )
+    } else {
+        String::new()
+    };
     let body = format!(
         "<section class=\"card\"><h1>Order {}</h1>{returned}\
          <p class=\"status {status}\" id=\"order-status\" data-status=\"{status}\">{status}{reason}</p>\
          <p id=\"order-proof\" data-proof=\"{proof_kind}\">{proof_text}</p>{query_error}\
          <dl><dt>Item</dt><dd>{}</dd><dt>Amount</dt><dd>{} {}</dd><dt>You pay</dt><dd>{} {}</dd>\
-         <dt>Platform order</dt><dd><code>{}</code></dd></dl>{pay_again}{refresh_note}</section>\
-         <a class=\"button secondary\" href=\"/\">Back to the shop</a>",
+         <dt>Platform order</dt><dd><code>{}</code></dd></dl>{pay_again}{refund_form}{refresh_note}</section>\
+         {refunds}<a class=\"button secondary\" href=\"/\">Back to the shop</a>",
         esc(&o.trade_no),
         esc(&o.subject),
         esc(&o.amount),

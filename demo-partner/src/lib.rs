@@ -45,6 +45,7 @@ pub fn router(settings: Settings) -> Result<Router, String> {
         .route("/logout", post(routes::logout))
         .route("/buy", post(routes::buy))
         .route("/orders/{trade_no}", get(routes::order))
+        .route("/orders/{trade_no}/refund", post(routes::refund))
         .route("/notify", post(routes::notify))
         .with_state(demo))
 }

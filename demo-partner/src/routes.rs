@@ -11,7 +11,7 @@ use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use opengate_sdk::{CallbackParams, Client, NotificationVerifier};
+use opengate_sdk::{CallbackParams, Client, Event, NotificationVerifier};
 use serde::Deserialize;
 
 use crate::html::{self, OrderPage, Proof};
@@ -186,12 +186,15 @@ pub(crate) struct ReturnQuery {
 }
 
 /// The order's status and what proved it: a verified notification first, else the
-/// query API. The return redirect's `status` is shown but never trusted.
+/// query API. The return redirect's `status` is shown but never trusted. A paid order
+/// shows its refunds (the verified refund notifications) and a "Refund" button.
 pub(crate) async fn order(
     State(d): State<Demo>,
     Path(trade_no): Path<String>,
     Query(q): Query<ReturnQuery>,
+    headers: HeaderMap,
 ) -> Response {
+    let (_, session, cookie) = d.session(&headers);
     let Some(order) = d.store.order(&trade_no) else {
         return error_page(StatusCode::NOT_FOUND, "No such order", "This shop did not create that order.");
     };
@@ -208,7 +211,10 @@ pub(crate) async fn order(
             Err(e) => (order.status.clone(), None, Proof::None, Some(e.to_string())),
         },
     };
-    let waiting = !matches!(proof, Proof::Notification(_)) && status != "failed";
+    let refunds = d.store.refunds_for(&trade_no);
+    // A refund asked for and not yet notified keeps the page refreshing too.
+    let refund_waiting = d.store.refund_requested(&trade_no) > refunds.len();
+    let waiting = (!matches!(proof, Proof::Notification(_)) && status != "failed") || refund_waiting;
     let refresh = waiting && now_secs() - order.created_at < REFRESH_FOR_SECS;
     let page = OrderPage {
         order: &order,
@@ -218,15 +224,52 @@ pub(crate) async fn order(
         returned: q.status.as_deref(),
         query_error,
         refresh,
+        refunds: &refunds,
+        csrf: &session.csrf,
     };
-    Html(html::order(&page)).into_response()
+    with_cookie(cookie, Html(html::order(&page)))
+}
+
+/// The shop refunds a paid order in full (the demo's merchant side; a real shop
+/// would check who asks). The refund number is derived from the order, so pressing
+/// twice asks for the same refund, which the platform answers once.
+pub(crate) async fn refund(
+    State(d): State<Demo>,
+    Path(trade_no): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if d.checked_session(&headers, &f.csrf).is_none() {
+        return error_page(StatusCode::FORBIDDEN, "Please try again", "The form was stale; reload the shop.");
+    }
+    let Some(order) = d.store.order(&trade_no) else {
+        return error_page(StatusCode::NOT_FOUND, "No such order", "This shop did not create that order.");
+    };
+    let req = opengate_sdk::refund(&format!("{trade_no}-R1"), &order.amount);
+    match d.og.refund(&trade_no, &req).await {
+        Ok(r) => {
+            d.store.refund_asked(&trade_no);
+            println!("demo-partner: refund {} of {}: {}", r.refund_no, trade_no, r.status);
+            Redirect::to(&format!("/orders/{trade_no}")).into_response()
+        }
+        Err(e) => error_page(StatusCode::BAD_GATEWAY, "Could not refund the order", &e.to_string()),
+    }
 }
 
 /// The platform's notification: verified (signature, timestamp, id) by the SDK,
 /// stored once per id, answered 200 so the platform stops retrying.
 pub(crate) async fn notify(State(d): State<Demo>, headers: HeaderMap, body: Bytes) -> Response {
-    match d.verifier.verify(&headers, &body) {
-        Ok(n) => {
+    match d.verifier.verify_event(&headers, &body) {
+        Ok(Event::Refund(n)) => {
+            let (id, refund_no, status) = (n.id.clone(), n.data.refund.refund_no.clone(), n.data.refund.status.clone());
+            let fresh = d.store.record_refund(n, now_secs());
+            println!(
+                "demo-partner: refund notification {id} for {refund_no}: {status} ({})",
+                if fresh { "stored" } else { "repeat, already stored" }
+            );
+            (StatusCode::OK, "OK").into_response()
+        }
+        Ok(Event::Payment(n)) => {
             let (id, trade_no, status) = (n.id.clone(), n.data.trade_no.clone(), n.data.status.clone());
             let fresh = d.store.record(n, now_secs());
             println!(

@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use opengate_sdk::{Notification, OrderView, Pkce};
+use opengate_sdk::{Notification, OrderView, Pkce, RefundNotification};
 
 const MAX_SESSIONS: usize = 10_000;
 const SESSION_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -55,6 +55,12 @@ struct Inner {
     notification_list: VecDeque<String>,
     /// trade_no → id of the notification that decides its status.
     by_trade: HashMap<String, String>,
+    /// Verified refund notifications by id (bounded with the others), and each
+    /// trade_no's in arrival order.
+    refunds: HashMap<String, (RefundNotification, i64)>,
+    refund_list: VecDeque<String>,
+    /// trade_no → refunds the shop asked for (bounded with the orders).
+    refunds_asked: HashMap<String, usize>,
 }
 
 /// Shared by every request; the lock is never held across an `.await`.
@@ -123,6 +129,7 @@ impl Store {
         while inner.order_list.len() > MAX_ORDERS {
             if let Some(old) = inner.order_list.pop_front() {
                 inner.orders.remove(&old);
+                inner.refunds_asked.remove(&old);
             }
         }
     }
@@ -164,6 +171,52 @@ impl Store {
             }
         }
         true
+    }
+
+    /// Stores a verified refund notification once per id; false for a repeat.
+    pub fn record_refund(&self, n: RefundNotification, now: i64) -> bool {
+        let mut inner = self.lock();
+        if inner.refunds.contains_key(&n.id) {
+            return false;
+        }
+        inner.refund_list.push_back(n.id.clone());
+        inner.refunds.insert(n.id.clone(), (n, now));
+        while inner.refund_list.len() > MAX_NOTIFICATIONS {
+            if let Some(old) = inner.refund_list.pop_front() {
+                inner.refunds.remove(&old);
+            }
+        }
+        true
+    }
+
+    /// The shop asked the platform to refund `trade_no` (once per refund number).
+    pub fn refund_asked(&self, trade_no: &str) {
+        let mut inner = self.lock();
+        if inner.orders.contains_key(trade_no) {
+            inner.refunds_asked.insert(trade_no.to_owned(), 1);
+        }
+    }
+
+    /// How many refunds of `trade_no` the shop asked for.
+    pub fn refund_requested(&self, trade_no: &str) -> usize {
+        self.lock().refunds_asked.get(trade_no).copied().unwrap_or(0)
+    }
+
+    /// The refund notifications of `trade_no`, the latest per refund, oldest first.
+    pub fn refunds_for(&self, trade_no: &str) -> Vec<(RefundNotification, i64)> {
+        let inner = self.lock();
+        let mut out: Vec<(RefundNotification, i64)> = Vec::new();
+        for id in &inner.refund_list {
+            let Some((n, at)) = inner.refunds.get(id) else { continue };
+            if n.data.refund.trade_no != trade_no {
+                continue;
+            }
+            match out.iter_mut().find(|(o, _)| o.data.refund.refund_id == n.data.refund.refund_id) {
+                Some(slot) => *slot = (n.clone(), *at),
+                None => out.push((n.clone(), *at)),
+            }
+        }
+        out
     }
 
     /// The notification that decides `trade_no`'s status, if one arrived.

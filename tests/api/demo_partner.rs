@@ -236,6 +236,19 @@ async fn demo_partner_logs_in_and_gets_paid_in_chromium() {
     assert_eq!(pay::balance(&app, &user_id, "OGC").await, 10_000 - 125);
     let deliveries = opengate::admin::order_deliveries(&app.state, &o.order_id).await.expect("deliveries");
     assert!(deliveries.iter().any(|d| d.id == evt && d.status == "delivered"), "{deliveries:?}");
+
+    // 3. The shop refunds the order: the page shows the verified refund notification.
+    wait_for(&b, "#refund").await.click().await.expect("refund");
+    wait_for(&b, "#refunds .refund[data-status=\"succeeded\"]").await;
+    let refund_evt = b.wait_text(".refund-notification", |t| t.starts_with("evt_"), WAIT).await;
+    b.wait_text(".refund-no", |t| t == format!("{trade_no}-R1"), WAIT).await;
+    b.screenshot("demo-partner-5-refunded").await;
+    assert_eq!(pay::balance(&app, &user_id, "OGC").await, 10_000, "the payer has the 1.25 OGC back");
+    let r = sdk(&app, &partner).query_refund(&format!("{trade_no}-R1")).await.expect("refund");
+    assert_eq!((r.status.as_str(), r.amount.as_str(), r.settle_amount.as_str()), ("succeeded", "12.50", "1.25"));
+    let deliveries = opengate::admin::order_deliveries(&app.state, &o.order_id).await.expect("deliveries");
+    assert!(deliveries.iter().any(|d| d.id == refund_evt && d.status == "delivered"), "{deliveries:?}");
+    assert!(b.client.find(fantoccini::Locator::Css("#refund")).await.is_err(), "no second refund button");
     b.close().await;
 }
 
@@ -273,6 +286,8 @@ async fn demo_partner_refuses_forged_notifications_and_foreign_requests() {
     assert_eq!(status(cb), 400);
     let buy = app.http.post(format!("{shop}/buy")).form(&[("csrf", "guess")]).send().await.expect("buy");
     assert_eq!(status(buy), 403);
+    let refund = app.http.post(format!("{shop}/orders/T-X/refund")).form(&[("csrf", "guess")]).send().await;
+    assert_eq!(status(refund.expect("refund")), 403, "no refund without the shop's CSRF token");
     let unknown = app.http.get(format!("{shop}/orders/T-X")).send().await.expect("order page");
     assert_eq!(status(unknown), 404, "only the shop's own orders have pages");
 }

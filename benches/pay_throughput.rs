@@ -17,8 +17,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use opengate::storage::pay::OrderRow;
-use opengate_e2e::bench::{env_num, pct, run, MakeReq};
+use opengate_e2e::bench::{env_num, pct, pts_order, run, MakeReq};
 use opengate_e2e::pay::{enable_pay, Receiver, PIN};
 use opengate_e2e::{create_partner, new_nonce, spawn_app_with, Signed, TestApp};
 
@@ -57,34 +56,7 @@ async fn pending_orders(app: &TestApp, app_id: &str, n: usize, tag: &str) -> Vec
     let mut ids = Vec::with_capacity(n);
     let mut tx = app.state.db.pool.begin().await.expect("tx");
     for i in 0..n {
-        let o = OrderRow {
-            id: opengate::crypto::new_id("ord"),
-            app_id: app_id.to_owned(),
-            trade_no: format!("B-{tag}-{i}"),
-            attempt: 1,
-            status: "pending".into(),
-            fail_reason: None,
-            amount: 100,
-            currency: "PTS".into(),
-            price_decimals: 2,
-            settle_amount: 10,
-            settle_currency: "OGC".into(),
-            settle_decimals: 2,
-            rate: "0.1".into(),
-            subject: "bench".into(),
-            return_url: None,
-            notify_url: None,
-            payer_open_id: None,
-            expire_seconds: None,
-            request_hash: String::new(),
-            payer_user_id: None,
-            created_at: now,
-            expires_at: now + 3_600_000,
-            paid_at: None,
-            refunded_amount: 0,
-            refunded_settle: 0,
-            deduction_id: None,
-        };
+        let o = pts_order(app_id, format!("B-{tag}-{i}"), 100, 10, now);
         opengate::storage::pay::insert_order(&mut *tx, &o, now).await.expect("order");
         ids.push(o.id);
     }

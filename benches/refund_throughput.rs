@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use opengate::storage::pay::OrderRow;
-use opengate_e2e::bench::{env_num, pct, run, MakeReq};
+use opengate_e2e::bench::{env_num, pct, pts_order, run, MakeReq};
 use opengate_e2e::pay::{enable_pay, Receiver};
 use opengate_e2e::{create_partner, spawn_app_with, Partner, Signed, TestApp};
 
@@ -37,32 +37,11 @@ async fn paid_orders(app: &TestApp, app_id: &str, user_id: &str, n: usize, tag: 
     let mut tx = app.state.db.pool.begin().await.expect("tx");
     for i in 0..n {
         let o = OrderRow {
-            id: opengate::crypto::new_id("ord"),
-            app_id: app_id.to_owned(),
-            trade_no: format!("R-{tag}-{i}"),
-            attempt: 1,
             status: "paid".into(),
-            fail_reason: None,
-            amount: 1000,
-            currency: "PTS".into(),
-            price_decimals: 2,
-            settle_amount: 100,
-            settle_currency: "OGC".into(),
-            settle_decimals: 2,
-            rate: "0.1".into(),
-            subject: "bench".into(),
-            return_url: None,
-            notify_url: None,
             payer_open_id: Some(format!("oid_bench_{user_id}")),
-            expire_seconds: None,
-            request_hash: String::new(),
             payer_user_id: Some(user_id.to_owned()),
-            created_at: now,
-            expires_at: now + 3_600_000,
             paid_at: Some(now),
-            refunded_amount: 0,
-            refunded_settle: 0,
-            deduction_id: None,
+            ..pts_order(app_id, format!("R-{tag}-{i}"), 1000, 100, now)
         };
         opengate::storage::pay::insert_order(&mut *tx, &o, now).await.expect("order");
         trade_nos.push(o.trade_no);

@@ -48,3 +48,42 @@ pub fn pct(v: &[u32], p: f64) -> u32 {
     }
     v[((v.len() as f64 - 1.0) * p) as usize]
 }
+
+/// A pending order of `amount` PTS minor units settling as `settle` OGC minor units
+/// (rate 0.1, two decimals each), for benches that write orders straight to storage.
+pub fn pts_order(
+    app_id: &str,
+    trade_no: String,
+    amount: i64,
+    settle: i64,
+    now: i64,
+) -> opengate::storage::pay::OrderRow {
+    opengate::storage::pay::OrderRow {
+        id: opengate::crypto::new_id("ord"),
+        app_id: app_id.to_owned(),
+        trade_no,
+        attempt: 1,
+        status: "pending".into(),
+        fail_reason: None,
+        amount,
+        currency: "PTS".into(),
+        price_decimals: 2,
+        settle_amount: settle,
+        settle_currency: "OGC".into(),
+        settle_decimals: 2,
+        rate: "0.1".into(),
+        subject: "bench".into(),
+        return_url: None,
+        notify_url: None,
+        payer_open_id: None,
+        expire_seconds: None,
+        request_hash: String::new(),
+        payer_user_id: None,
+        created_at: now,
+        expires_at: now + 3_600_000,
+        paid_at: None,
+        refunded_amount: 0,
+        refunded_settle: 0,
+        deduction_id: None,
+    }
+}

@@ -199,69 +199,63 @@ async fn plain_user(State(st): State<St>, Path(uid): Path<String>, uri: Uri, hea
     .await
 }
 
+/// Which ledger endpoint a request reached.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ledger {
+    Debit,
+    Credit,
+}
+
 async fn deduct(State(st): State<St>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    if !check(&st, "POST", &uri, &headers, &body) {
-        return StatusCode::UNAUTHORIZED.into_response();
-    }
-    let Ok(req) = serde_json::from_slice::<Value>(&body) else { return StatusCode::BAD_REQUEST.into_response() };
-    let id = req["id"].as_str().unwrap_or_default().to_owned();
-    let mode = {
-        let mut g = st.0.lock().expect("lock");
-        g.deduct_requests.push(req.clone());
-        g.deduct_script.pop_front().unwrap_or(DeductMode::Ok)
-    };
-    let apply = |st: &St| {
-        let mut g = st.0.lock().expect("lock");
-        g.debits.entry(id.clone()).or_insert_with(|| {
-            (
-                req["uid"].as_str().unwrap_or_default().to_owned(),
-                req["amount"].as_str().unwrap_or_default().to_owned(),
-                req["currency"].as_str().unwrap_or_default().to_owned(),
-            )
-        });
-    };
-    match mode {
-        DeductMode::Ok => {
-            apply(&st);
-            Json(json!({"success": true})).into_response()
-        }
-        DeductMode::Refuse => {
-            Json(json!({"success": false, "code": "insufficient_balance", "message": "not enough points"}))
-                .into_response()
-        }
-        DeductMode::Error500 => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        DeductMode::ApplyThenHang(d) => {
-            apply(&st);
-            tokio::time::sleep(d).await;
-            Json(json!({"success": true})).into_response()
-        }
-    }
+    ledger_call(st, Ledger::Debit, uri, headers, body).await
 }
 
 async fn refund(State(st): State<St>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    ledger_call(st, Ledger::Credit, uri, headers, body).await
+}
+
+/// A signed debit or credit: recorded, then answered by the endpoint's script;
+/// applied to the site's ledger once per id.
+async fn ledger_call(st: St, which: Ledger, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     if !check(&st, "POST", &uri, &headers, &body) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
     let Ok(req) = serde_json::from_slice::<Value>(&body) else { return StatusCode::BAD_REQUEST.into_response() };
-    if req["type"] != "credit" {
+    if which == Ledger::Credit && req["type"] != "credit" {
         return StatusCode::BAD_REQUEST.into_response();
     }
     let id = req["id"].as_str().unwrap_or_default().to_owned();
     let mode = {
-        let mut g = st.0.lock().expect("lock");
-        g.refund_requests.push(req.clone());
-        g.refund_script.pop_front().unwrap_or(DeductMode::Ok)
+        let mut guard = st.0.lock().expect("lock");
+        let g = &mut *guard;
+        let (log, script) = match which {
+            Ledger::Debit => (&mut g.deduct_requests, &mut g.deduct_script),
+            Ledger::Credit => (&mut g.refund_requests, &mut g.refund_script),
+        };
+        log.push(req.clone());
+        script.pop_front().unwrap_or(DeductMode::Ok)
     };
     let apply = |st: &St| {
         let mut g = st.0.lock().expect("lock");
         let field = |k: &str| req[k].as_str().unwrap_or_default().to_owned();
-        let credit = (field("debit_id"), field("uid"), field("amount"), field("currency"));
-        g.credits.entry(id.clone()).or_insert(credit);
+        match which {
+            Ledger::Debit => {
+                g.debits.entry(id.clone()).or_insert_with(|| (field("uid"), field("amount"), field("currency")));
+            }
+            Ledger::Credit => {
+                let credit = (field("debit_id"), field("uid"), field("amount"), field("currency"));
+                g.credits.entry(id.clone()).or_insert(credit);
+            }
+        }
     };
     match mode {
         DeductMode::Ok => {
             apply(&st);
             Json(json!({"success": true})).into_response()
+        }
+        DeductMode::Refuse if which == Ledger::Debit => {
+            Json(json!({"success": false, "code": "insufficient_balance", "message": "not enough points"}))
+                .into_response()
         }
         DeductMode::Refuse => {
             Json(json!({"success": false, "code": "account_closed", "message": "the member account is closed"}))

@@ -47,12 +47,15 @@ pub(crate) enum Method<'a> {
     Post { csrf: &'a str },
 }
 
-fn network_error(detail: impl std::fmt::Display) -> H5Error {
-    H5Error::new(NETWORK_ERROR, format!("Cannot reach OpenGate ({detail})."))
+// The browser's or the parser's detail is dropped: pages say these two by their code
+// alone, and formatting the details (JSON and I/O error texts) would cost the first
+// load kilobytes (ADR 0017). The browser's developer tools show the failed request.
+fn network_error<E>(_detail: E) -> H5Error {
+    H5Error::new(NETWORK_ERROR, "Cannot reach OpenGate.")
 }
 
-pub(crate) fn bad_response(detail: impl std::fmt::Display) -> H5Error {
-    H5Error::new(BAD_RESPONSE, format!("Unexpected answer from OpenGate ({detail})."))
+pub(crate) fn bad_response<E>(_detail: E) -> H5Error {
+    H5Error::new(BAD_RESPONSE, "Unexpected answer from OpenGate.")
 }
 
 /// Sends one call and reads the answer: its text for a 2xx, else the [`H5Error`] of
@@ -113,7 +116,7 @@ pub struct Health {
 }
 
 async fn status_of(path: &str) -> Result<bool, String> {
-    let resp = Request::get(path).send().await.map_err(|e| e.to_string())?;
+    let resp = Request::get(path).send().await.map_err(|_| String::from("unreachable"))?;
     Ok(resp.ok())
 }
 

@@ -8,6 +8,7 @@ use crate::app::{NotFound, OtherBundle, Route};
 use crate::pages::account::AccountPage;
 use crate::pages::apps::AppsPage;
 use crate::pages::console::{ConsoleAppPage, ConsoleListPage, DeliveriesPage};
+use crate::pages::payments::PaymentsPage;
 use crate::pages::status::StatusPage;
 
 pub fn switch(route: Route) -> Html {
@@ -16,6 +17,7 @@ pub fn switch(route: Route) -> Html {
         Route::Status => html! { <StatusPage /> },
         Route::Apps => html! { <AppsPage /> },
         Route::Account => html! { <AccountPage /> },
+        Route::Payments => html! { <PaymentsPage /> },
         Route::Console => html! { <ConsoleListPage /> },
         // Keyed by the app: another app starts with a fresh page (no secret carried over).
         Route::ConsoleApp { app_id } => {

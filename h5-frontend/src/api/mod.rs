@@ -7,8 +7,8 @@ pub mod console;
 use gloo_net::http::{Request, RequestBuilder};
 use opengate_shared::h5api::{
     AccountView, AuthorizeView, ConfirmRequest, ConsentRequest, GrantView, H5Error, LoginRequest, NicknameSet,
-    PayResult, PayView, PinSet, RedirectResponse, RevokeResponse, SessionInfo, SetNicknameRequest, SetPinRequest,
-    SourcePayRequest, CSRF_HEADER,
+    PayResult, PayView, PaymentHistory, PinSet, RedirectResponse, RevokeResponse, SessionInfo, SetNicknameRequest,
+    SetPinRequest, SourcePayRequest, CSRF_HEADER,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -202,6 +202,11 @@ pub async fn pay_cancel(csrf: &str, order_id: &str) -> Result<PayResult, H5Error
 /// `GET /api/h5/account`.
 pub async fn account() -> Result<AccountView, H5Error> {
     request(Method::Get, "/api/h5/account", None::<&()>).await
+}
+
+/// `GET /api/h5/account/payments`: the user's payments and their refunds.
+pub async fn payments() -> Result<PaymentHistory, H5Error> {
+    request(Method::Get, "/api/h5/account/payments", None::<&()>).await
 }
 
 /// `POST /api/h5/account/pin`: set or change the payment PIN.

@@ -57,7 +57,11 @@ ensure_h5_tools() {
   ensure_wasm_bindgen
 }
 
+# Two bundles (ADR 0017): the first load (index.html → dist/) and the extra bundle
+# (extra.html → dist/extra/: the developer console, the payment history). In this
+# order: Trunk empties its dist directory, so building dist/ removes dist/extra/.
 build_h5() {
-  log "building the H5 app (trunk build --release)"
-  (cd "$ROOT" && trunk build --release)
+  log "building the H5 app (trunk build --release: index.html, then extra.html)"
+  (cd "$ROOT" && trunk build --release \
+    && trunk build --release=true --dist dist/extra --public-url /h5/extra/ extra.html)
 }

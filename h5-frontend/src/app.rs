@@ -1,19 +1,24 @@
 //! Routes of the H5 app, all under `/h5/`, inside the language and session contexts.
 //! Every page is one `<main>`; the footer with the language switcher follows it.
+//!
+//! The pages are built into two bundles (ADR 0017): the first load ([`App`]: login,
+//! consent, pay) and the extra bundle ([`ExtraApp`]: the status page, authorized apps,
+//! account, payment history, the developer console), which only the pages that need it download. Both know
+//! every route; a route of the other bundle is a full-page load, for which the server
+//! answers with that bundle's page.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::components::LangSwitch;
 use crate::i18n::{use_texts, LangProvider};
-use crate::pages::account::AccountPage;
-use crate::pages::apps::AppsPage;
+use crate::nav;
 use crate::pages::authorize::AuthorizePage;
-use crate::pages::console::{ConsoleAppPage, ConsoleListPage, DeliveriesPage};
 use crate::pages::error::ErrorPage;
 use crate::pages::login::LoginPage;
 use crate::pages::pay::PayPage;
-use crate::pages::status::StatusPage;
 use crate::session::SessionProvider;
 
 #[derive(Debug, Clone, PartialEq, Routable)]
@@ -30,6 +35,8 @@ pub enum Route {
     Pay { order_id: String },
     #[at("/h5/account")]
     Account,
+    #[at("/h5/account/payments")]
+    Payments,
     #[at("/h5/console")]
     Console,
     #[at("/h5/console/:app_id")]
@@ -43,44 +50,88 @@ pub enum Route {
     NotFound,
 }
 
-fn switch(route: Route) -> Html {
-    match route {
-        Route::Status => html! { <StatusPage /> },
-        Route::Login => html! { <LoginPage /> },
-        Route::Authorize => html! { <AuthorizePage /> },
-        Route::Apps => html! { <AppsPage /> },
-        Route::Pay { order_id } => html! { <PayPage {order_id} /> },
-        Route::Account => html! { <AccountPage /> },
-        Route::Console => html! { <ConsoleListPage /> },
-        // Keyed by the app: another app starts with a fresh page (no secret carried over).
-        Route::ConsoleApp { app_id } => {
-            let key = app_id.clone();
-            html! { <ConsoleAppPage {key} {app_id} /> }
-        }
-        Route::ConsoleDeliveries { app_id, order_id } => html! { <DeliveriesPage {app_id} {order_id} /> },
-        Route::Error => html! { <ErrorPage /> },
-        Route::NotFound => html! { <NotFound /> },
+impl Route {
+    /// Whether the page is in the extra bundle (the server's list is in `http/h5.rs`).
+    pub fn is_extra(&self) -> bool {
+        matches!(
+            self,
+            Route::Status
+                | Route::Apps
+                | Route::Account
+                | Route::Payments
+                | Route::Console
+                | Route::ConsoleApp { .. }
+                | Route::ConsoleDeliveries { .. }
+        )
+    }
+
+    /// Whether this bundle can show the page without a full-page load.
+    pub fn is_here(&self) -> bool {
+        self.is_extra() == RUNNING_EXTRA.load(Ordering::Relaxed)
     }
 }
 
+/// Set once at start by [`crate::start_extra`].
+static RUNNING_EXTRA: AtomicBool = AtomicBool::new(false);
+
+pub fn set_running_extra() {
+    RUNNING_EXTRA.store(true, Ordering::Relaxed);
+}
+
+fn switch(route: Route) -> Html {
+    match route {
+        r if !r.is_here() => html! { <OtherBundle /> },
+        Route::Login => html! { <LoginPage /> },
+        Route::Authorize => html! { <AuthorizePage /> },
+        Route::Pay { order_id } => html! { <PayPage {order_id} /> },
+        Route::Error => html! { <ErrorPage /> },
+        _ => html! { <NotFound /> },
+    }
+}
+
+/// A page of the other bundle, reached inside this one (history): loaded afresh.
+#[function_component(OtherBundle)]
+pub fn other_bundle() -> Html {
+    use_effect_with((), |_| nav::replace(&nav::current_path_and_query()));
+    html! { <main aria-busy="true"></main> }
+}
+
 #[function_component(NotFound)]
-fn not_found() -> Html {
+pub fn not_found() -> Html {
     let t = use_texts();
     html! {
         <main><h1>{ t.not_found_title }</h1><p class="muted">{ t.not_found_hint }</p></main>
     }
 }
 
-#[function_component(App)]
-pub fn app() -> Html {
+#[derive(Properties, PartialEq)]
+pub struct ShellProps {
+    pub children: Html,
+}
+
+/// The contexts, the router and the footer around one bundle's `Switch`.
+#[function_component(Shell)]
+pub fn shell(props: &ShellProps) -> Html {
     html! {
         <LangProvider>
             <SessionProvider>
                 <BrowserRouter>
-                    <Switch<Route> render={switch} />
+                    { props.children.clone() }
                     <footer class="site-footer"><LangSwitch /></footer>
                 </BrowserRouter>
             </SessionProvider>
         </LangProvider>
     }
+}
+
+/// The first-load bundle.
+#[function_component(App)]
+pub fn app() -> Html {
+    html! { <Shell><Switch<Route> render={switch} /></Shell> }
+}
+
+/// The extra bundle (the developer console, the payment history).
+#[function_component(ExtraApp)]
+pub fn extra_app() -> Html {
+    html! { <Shell><Switch<Route> render={crate::extra::switch} /></Shell> }
 }

@@ -6,13 +6,20 @@ pub mod api;
 pub mod app;
 pub mod clock;
 pub mod components;
+pub mod extra;
 pub mod i18n;
 pub mod load;
 pub mod nav;
 pub mod pages;
 pub mod session;
 
-/// Mounts the app on `<body>`.
+/// Mounts the first-load bundle's app on `<body>`.
 pub fn start() {
     yew::Renderer::<app::App>::new().render();
+}
+
+/// Mounts the extra bundle's app (the developer console, the payment history).
+pub fn start_extra() {
+    app::set_running_extra();
+    yew::Renderer::<app::ExtraApp>::new().render();
 }

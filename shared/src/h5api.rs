@@ -225,6 +225,50 @@ pub struct AccountView {
     pub balances: Vec<BalanceView>,
 }
 
+/// `GET /api/h5/account/payments` (logged in; issue 16): the user's paid orders,
+/// newest first (at most [`PAYMENTS_LIMIT`]), each with its refunds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentHistory {
+    pub payments: Vec<PaymentItem>,
+}
+
+/// How many payments the history shows.
+pub const PAYMENTS_LIMIT: i64 = 50;
+
+/// One paid order. Amounts are decimal strings; times unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentItem {
+    pub order_id: String,
+    pub merchant_name: String,
+    pub subject: String,
+    /// The order's status (`paid`: a refund leaves it so, SPEC §13).
+    pub status: String,
+    /// The price, in the order's pricing currency.
+    pub amount: String,
+    pub currency: String,
+    /// What left the user's balance, in the settlement asset.
+    pub settle_amount: String,
+    pub settle_currency: String,
+    /// Refunded so far, in the pricing currency.
+    pub refunded_amount: String,
+    pub paid_at: Option<i64>,
+    /// Oldest first.
+    pub refunds: Vec<RefundItem>,
+}
+
+/// One refund of a payment (`pending`, `succeeded` or `failed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundItem {
+    pub refund_no: String,
+    pub status: String,
+    /// In the order's pricing currency.
+    pub amount: String,
+    /// Back to the user, in the settlement asset.
+    pub settle_amount: String,
+    pub created_at: i64,
+    pub refunded_at: Option<i64>,
+}
+
 /// `POST /api/h5/account/pin`: set the payment PIN (first time: `current_pin` is
 /// None) or change it (`current_pin` required; a wrong one counts towards the lock).
 /// Errors: `wrong_pin`, `pin_locked`, `invalid_request` (not 6 digits).

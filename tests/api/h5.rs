@@ -61,7 +61,14 @@ async fn h5_answers_carry_security_headers_and_the_bundle_holds_no_secret() {
     let app = spawn_app().await;
     let partner = opengate_e2e::create_partner(&app).await;
     let mut bodies: Vec<(String, Vec<u8>)> = Vec::new();
-    for path in ["/h5/", "/h5/login?next=%2Fh5%2Fapps", "/h5/pay/ord_123", "/h5/authorize?request=x", "/h5/console"] {
+    for path in [
+        "/h5/",
+        "/h5/login?next=%2Fh5%2Fapps",
+        "/h5/pay/ord_123",
+        "/h5/authorize?request=x",
+        "/h5/console",
+        "/h5/account/payments",
+    ] {
         let r = app.http.get(app.url(path)).send().await.expect("get");
         assert_eq!(r.status(), 200, "{path}");
         let h = r.headers().clone();
@@ -101,9 +108,14 @@ async fn h5_answers_carry_security_headers_and_the_bundle_holds_no_secret() {
     }
     assert!(bodies.iter().any(|(p, _)| p.ends_with(".wasm")), "the wasm was checked");
     // Also every file of the build as it is on disk.
-    for entry in std::fs::read_dir(opengate_e2e::workspace_dir().join("dist")).expect("dist") {
-        let path = entry.expect("entry").path();
-        bodies.push((path.display().to_string(), std::fs::read(&path).expect("read")));
+    let dist = opengate_e2e::workspace_dir().join("dist");
+    for dir in [dist.clone(), dist.join("extra")] {
+        for entry in std::fs::read_dir(dir).expect("dist") {
+            let path = entry.expect("entry").path();
+            if path.is_file() {
+                bodies.push((path.display().to_string(), std::fs::read(&path).expect("read")));
+            }
+        }
     }
     let secrets = [
         app.state.config.master_key_str().expect("master key").to_owned(),
@@ -117,8 +129,13 @@ async fn h5_answers_carry_security_headers_and_the_bundle_holds_no_secret() {
     }
 }
 
-/// Issue 5's goal for everything the first load of `/h5/` downloads, gzip-compressed.
-const FIRST_LOAD_BUDGET: usize = 250 * 1000;
+/// Everything a user's first page (login; consent and pay load the same files)
+/// downloads, gzip-compressed. Issue 5 set 250 KB; the split of ADR 0017 (the rarely
+/// used pages in a second bundle) brought it under 180 KB, and this keeps it there.
+const FIRST_LOAD_BUDGET: usize = 180 * 1000;
+
+/// The first page of a user's journey (`Route::is_extra` is false for it).
+const FIRST_PAGE: &str = "/h5/login";
 
 /// GET with `Accept-Encoding: gzip`: the bytes on the wire and the decoded body.
 async fn fetch_gzip(app: &opengate_e2e::TestApp, path: &str) -> (usize, Vec<u8>) {
@@ -138,9 +155,9 @@ async fn first_load_fits_the_size_budget_and_renders_fast() {
         return;
     }
     let app = spawn_app().await;
-    let (html_size, html) = fetch_gzip(&app, "/h5/").await;
+    let (html_size, html) = fetch_gzip(&app, FIRST_PAGE).await;
     let html = String::from_utf8(html).expect("utf-8");
-    let mut lines = vec![format!("{:<48} {:>8} B", "/h5/ (index.html)", html_size)];
+    let mut lines = vec![format!("{:<48} {:>8} B", "/h5/login (index.html)", html_size)];
     let mut total = html_size;
     for asset in linked_assets(&html) {
         let (size, plain) = fetch_gzip(&app, &asset).await;
@@ -149,11 +166,18 @@ async fn first_load_fits_the_size_budget_and_renders_fast() {
     }
     assert!(lines.iter().any(|l| l.contains(".wasm")), "the wasm is part of the first load: {lines:?}");
     lines.push(format!("{:<48} {total:>8} B gzip (budget {FIRST_LOAD_BUDGET} B)", "total first load"));
+    // For the record: what a page of the extra bundle downloads (no budget).
+    let (extra_html_size, extra_html) = fetch_gzip(&app, "/h5/console").await;
+    let mut extra_total = extra_html_size;
+    for asset in linked_assets(&String::from_utf8(extra_html).expect("utf-8")) {
+        extra_total += fetch_gzip(&app, &asset).await.0;
+    }
+    lines.push(format!("{:<48} {extra_total:>8} B gzip (no budget)", "extra bundle (/h5/console), for the record"));
 
     // First render in headless Chromium with a cold cache, over loopback.
     if let Some(b) = browser::start(390, 844).await {
-        b.client.goto(&app.url("/h5/")).await.expect("navigate");
-        b.wait_text("#status", |t| !t.is_empty(), Duration::from_secs(20)).await;
+        b.client.goto(&app.url(FIRST_PAGE)).await.expect("navigate");
+        b.wait_text("#login-submit", |t| !t.is_empty(), Duration::from_secs(20)).await;
         let timing = b
             .client
             .execute(

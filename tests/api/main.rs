@@ -20,6 +20,7 @@ mod ops;
 mod pay;
 mod pay_browser;
 mod pay_nodes;
+mod payment_history;
 mod refunds;
 mod signing;
 mod statements;

@@ -38,10 +38,11 @@ fn unavailable(why: &str) -> Option<Browser> {
 
 /// Whether the built H5 (`dist/index.html`) is there; fails under CI when it is not.
 pub fn dist_built() -> bool {
-    if super::workspace_dir().join("dist/index.html").is_file() {
+    let dist = super::workspace_dir().join("dist");
+    if dist.join("index.html").is_file() && dist.join("extra/index.html").is_file() {
         return true;
     }
-    unavailable("the H5 is not built (dist/index.html missing): run `trunk build --release`");
+    unavailable("the H5 is not built (dist/index.html or dist/extra/index.html missing): run `source scripts/lib.sh && build_h5`");
     false
 }
 
@@ -59,8 +60,8 @@ pub async fn start_in(width: u32, height: u32, lang: &str) -> Option<Browser> {
     let Some(driver_bin) = find("CHROMEDRIVER", "/usr/bin/chromedriver") else {
         return unavailable("no chromedriver at /usr/bin/chromedriver (apt-get install chromium-driver)");
     };
-    if !super::workspace_dir().join("dist/index.html").is_file() {
-        return unavailable("the H5 is not built (dist/index.html missing): run `trunk build --release`");
+    if !dist_built() {
+        return None;
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
     let driver = Command::new(driver_bin)

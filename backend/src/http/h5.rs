@@ -15,25 +15,59 @@ use axum::routing::get;
 use axum::Router;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
+use tower::ServiceExt as _;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::state::AppState;
 
+/// Where Trunk builds the extra bundle (ADR 0017), inside the H5's directory.
+pub const EXTRA_DIR: &str = "extra";
+
+/// Whether a client-side route (the path below `/h5`) is a page of the extra bundle
+/// (ADR 0017: the status page, authorized apps, account, payment history, the
+/// developer console); `Route::is_extra` in the H5 says the same. The server answers
+/// these with the extra bundle's page, every other route with the first-load page.
+fn is_extra_page(path: &str) -> bool {
+    let path = path.strip_prefix("/h5").unwrap_or(path);
+    matches!(path, "" | "/" | "/apps" | "/account" | "/account/payments" | "/console" | "/console/")
+        || path.starts_with("/console/")
+}
+
 pub fn router(dir: &Path, https: bool) -> Router<AppState> {
     let base = Router::new().route("/", get(|| async { Redirect::temporary("/h5/") }));
     let index = dir.join("index.html");
+    let extra_index = dir.join(EXTRA_DIR).join("index.html");
     let html = std::fs::read_to_string(&index).ok();
-    let headers = Arc::new(SecurityHeaders::new(html.as_deref().unwrap_or(""), https));
+    let extra_html = std::fs::read_to_string(&extra_index).ok();
+    let both = format!("{}{}", html.as_deref().unwrap_or(""), extra_html.as_deref().unwrap_or(""));
+    let headers = Arc::new(SecurityHeaders::new(&both, https));
     let h5 = if html.is_some() {
         precompress(dir);
-        let page = ServeFile::new(index).precompressed_gzip();
-        let serve = ServeDir::new(dir).precompressed_gzip().fallback(page);
+        precompress(&dir.join(EXTRA_DIR));
+        let first = ServeFile::new(index).precompressed_gzip();
+        let extra = extra_html.is_some().then(|| ServeFile::new(extra_index).precompressed_gzip());
+        // Not a file of the build: a client-side route, answered with its bundle's page.
+        let pages = Router::new().fallback(move |req: Request| page(first.clone(), extra.clone(), req));
+        let serve = ServeDir::new(dir).precompressed_gzip().append_index_html_on_directories(false).fallback(pages);
         Router::new().nest_service("/h5", serve)
     } else {
         tracing::warn!(dir = %dir.display(), "the H5 app is not built; /h5/ will explain how to build it");
         Router::new().route("/h5", get(not_built)).route("/h5/", get(not_built)).route("/h5/{*rest}", get(not_built))
     };
     base.merge(h5.layer(from_fn_with_state(headers, add_headers)))
+}
+
+/// The page of a client-side route. Without the extra bundle its pages explain how
+/// to build it: the first-load page would only send the browser back here, again
+/// and again.
+async fn page(first: ServeFile, extra: Option<ServeFile>, req: Request) -> Response {
+    if !is_extra_page(req.uri().path()) {
+        return first.oneshot(req).await.into_response();
+    }
+    match extra {
+        Some(extra) => extra.oneshot(req).await.into_response(),
+        None => not_built().await.into_response(),
+    }
 }
 
 /// The headers of every `/h5/*` answer.
@@ -167,8 +201,8 @@ async fn not_built() -> impl IntoResponse {
         StatusCode::SERVICE_UNAVAILABLE,
         Html(
             "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>\
-             <title>OpenGate</title><p>The H5 app is not built. Run <code>trunk build --release</code> \
-             in the repository (the README's run command does it), then restart the server.</p>",
+             <title>OpenGate</title><p>The H5 app is not built. Run <code>source scripts/lib.sh &amp;&amp; build_h5</code> \
+             in the repository (the README's run command does it; it builds both bundles), then restart the server.</p>",
         ),
     )
 }
@@ -187,6 +221,16 @@ mod tests {
                     'sha256-PiPoFgA5WUoziU9lZOGxNIu9egCI1CxKy3PurtWcAJ0=';";
         assert!(csp(html).contains(want), "{}", csp(html));
         assert!(csp("").starts_with("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; "));
+    }
+
+    #[test]
+    fn extra_pages_by_path() {
+        for p in ["/", "", "/h5/", "/apps", "/account", "/account/payments", "/console", "/console/app_1/orders/o"] {
+            assert!(is_extra_page(p), "{p}");
+        }
+        for p in ["/login", "/authorize", "/pay/ord_1", "/error", "/accounts", "/consoles", "/no/such/page"] {
+            assert!(!is_extra_page(p), "{p}");
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `/api/h5/pay/*` and `/api/h5/account*`: what the pay and account pages call
 //! (SPEC §6.2, §7). Same session and CSRF rules as the rest of `/api/h5`.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -8,14 +10,14 @@ use axum::routing::{get, post};
 use axum::Router;
 use opengate_shared::amount::format_amount;
 use opengate_shared::h5api::{
-    AccountView, BalanceView, ConfirmRequest, NicknameSet, PayResult, PayView, PinSet, SetNicknameRequest,
-    SetPinRequest, SourcePayRequest,
+    AccountView, BalanceView, ConfirmRequest, NicknameSet, PayResult, PayView, PaymentHistory, PaymentItem, PinSet,
+    RefundItem, SetNicknameRequest, SetPinRequest, SourcePayRequest, PAYMENTS_LIMIT,
 };
 
 use super::h5api::{checked, current, json_body, no_store, user_of, H5ApiError, H5Result};
 use crate::pay::{self, confirm, PayError};
 use crate::state::AppState;
-use crate::storage::{apps, ledger, pay as store, users};
+use crate::storage::{apps, history, ledger, pay as store, users};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -26,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/h5/account", get(account))
         .route("/api/h5/account/pin", post(set_pin))
         .route("/api/h5/account/nickname", post(set_nickname))
+        .route("/api/h5/account/payments", get(payments))
 }
 
 /// A pay error as the page shows it; a locked PIN also says when to retry.
@@ -190,4 +193,51 @@ async fn set_nickname(State(st): State<AppState>, req: Request) -> H5Result<Resp
     };
     users::set_nickname(&st.db.pool, &user_id, nickname, st.clock.now_ms()).await?;
     Ok(no_store(NicknameSet { nickname: nickname.to_owned() }))
+}
+
+/// The logged-in user's paid orders and their refunds (issue 16). Read-only, so a
+/// session is enough (no CSRF token); only orders this user paid.
+async fn payments(State(st): State<AppState>, headers: HeaderMap) -> H5Result<Response> {
+    let (_, user_id) = user_of(current(&st, &headers).await?)?;
+    let orders = history::paid_orders(&st.db.pool, &user_id, PAYMENTS_LIMIT).await?;
+    let mut refunds: HashMap<String, Vec<RefundItem>> = HashMap::new();
+    let decimals: HashMap<&str, (u32, u32)> = orders
+        .iter()
+        .map(|o| {
+            let d = |x: i64| u32::try_from(x).unwrap_or(0);
+            (o.order_id.as_str(), (d(o.price_decimals), d(o.settle_decimals)))
+        })
+        .collect();
+    let secs = |ms: i64| ms.div_euclid(1000);
+    for r in history::refunds_of_paid_orders(&st.db.pool, &user_id, PAYMENTS_LIMIT).await? {
+        let (price, settle) = decimals.get(r.order_id.as_str()).copied().unwrap_or((0, 0));
+        refunds.entry(r.order_id).or_default().push(RefundItem {
+            refund_no: r.refund_no,
+            status: r.status,
+            amount: format_amount(r.amount, price),
+            settle_amount: format_amount(r.settle_amount, settle),
+            created_at: secs(r.created_at),
+            refunded_at: r.refunded_at.map(secs),
+        });
+    }
+    let payments = orders
+        .iter()
+        .map(|o| {
+            let (price, settle) = decimals.get(o.order_id.as_str()).copied().unwrap_or((0, 0));
+            PaymentItem {
+                order_id: o.order_id.clone(),
+                merchant_name: o.merchant_name.clone(),
+                subject: o.subject.clone(),
+                status: o.status.clone(),
+                amount: format_amount(o.amount, price),
+                currency: o.currency.clone(),
+                settle_amount: format_amount(o.settle_amount, settle),
+                settle_currency: o.settle_currency.clone(),
+                refunded_amount: format_amount(o.refunded_amount, price),
+                paid_at: o.paid_at.map(secs),
+                refunds: refunds.remove(&o.order_id).unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(no_store(PaymentHistory { payments }))
 }

@@ -3,6 +3,7 @@
 
 pub mod apps;
 pub mod console;
+pub mod history;
 pub mod inbound;
 pub mod keys;
 pub mod ledger;

@@ -7,8 +7,8 @@ pub mod console;
 use gloo_net::http::{Request, RequestBuilder};
 use opengate_shared::h5api::{
     AccountView, AuthorizeView, ConfirmRequest, ConsentRequest, GrantView, H5Error, LoginRequest, NicknameSet,
-    PayResult, PayView, PinSet, RedirectResponse, RevokeResponse, SessionInfo, SetNicknameRequest, SetPinRequest,
-    SourcePayRequest, CSRF_HEADER,
+    PayResult, PayView, PaymentHistory, PinSet, RedirectResponse, RevokeResponse, SessionInfo, SetNicknameRequest,
+    SetPinRequest, SourcePayRequest, CSRF_HEADER,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -47,12 +47,15 @@ pub(crate) enum Method<'a> {
     Post { csrf: &'a str },
 }
 
-fn network_error(detail: impl std::fmt::Display) -> H5Error {
-    H5Error::new(NETWORK_ERROR, format!("Cannot reach OpenGate ({detail})."))
+// The browser's or the parser's detail is dropped: pages say these two by their code
+// alone, and formatting the details (JSON and I/O error texts) would cost the first
+// load kilobytes (ADR 0017). The browser's developer tools show the failed request.
+fn network_error<E>(_detail: E) -> H5Error {
+    H5Error::new(NETWORK_ERROR, "Cannot reach OpenGate.")
 }
 
-pub(crate) fn bad_response(detail: impl std::fmt::Display) -> H5Error {
-    H5Error::new(BAD_RESPONSE, format!("Unexpected answer from OpenGate ({detail})."))
+pub(crate) fn bad_response<E>(_detail: E) -> H5Error {
+    H5Error::new(BAD_RESPONSE, "Unexpected answer from OpenGate.")
 }
 
 /// Sends one call and reads the answer: its text for a 2xx, else the [`H5Error`] of
@@ -113,7 +116,7 @@ pub struct Health {
 }
 
 async fn status_of(path: &str) -> Result<bool, String> {
-    let resp = Request::get(path).send().await.map_err(|e| e.to_string())?;
+    let resp = Request::get(path).send().await.map_err(|_| String::from("unreachable"))?;
     Ok(resp.ok())
 }
 
@@ -199,6 +202,11 @@ pub async fn pay_cancel(csrf: &str, order_id: &str) -> Result<PayResult, H5Error
 /// `GET /api/h5/account`.
 pub async fn account() -> Result<AccountView, H5Error> {
     request(Method::Get, "/api/h5/account", None::<&()>).await
+}
+
+/// `GET /api/h5/account/payments`: the user's payments and their refunds.
+pub async fn payments() -> Result<PaymentHistory, H5Error> {
+    request(Method::Get, "/api/h5/account/payments", None::<&()>).await
 }
 
 /// `POST /api/h5/account/pin`: set or change the payment PIN.

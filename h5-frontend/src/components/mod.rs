@@ -60,10 +60,11 @@ pub fn nav_link(navigator: &Option<Navigator>, id: &'static str, to: Route, text
 }
 
 /// The `onclick` of a plain `<a href>` to a page of the app: opens it without a
-/// reload. Modified clicks (new tab…) stay the browser's.
+/// reload. Modified clicks (new tab…) stay the browser's, and so does a page of the
+/// other bundle (a full-page load).
 pub fn push_on_click(navigator: Option<Navigator>, to: Route) -> Callback<MouseEvent> {
     Callback::from(move |e: MouseEvent| {
-        if e.meta_key() || e.ctrl_key() || e.shift_key() || e.alt_key() {
+        if e.meta_key() || e.ctrl_key() || e.shift_key() || e.alt_key() || !to.is_here() {
             return;
         }
         if let Some(navigator) = &navigator {

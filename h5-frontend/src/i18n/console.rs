@@ -1,5 +1,20 @@
 //! The texts of the developer console (`Texts::console`), and how its states read.
 //! Templates: `{n}`, `{max}`, `{date}`, `{name}`; translations keep the placeholder.
+//! They are not a field of [`Texts`] but reached through its language, so only the
+//! extra bundle, whose pages ask for them, carries them (ADR 0017).
+
+use super::{Lang, Texts};
+
+impl Texts {
+    /// The developer console's texts in this language.
+    pub fn console(&self) -> &'static ConsoleTexts {
+        match self.lang {
+            Lang::Zh => &super::zh::ZH_CONSOLE,
+            Lang::Ko => &super::ko::KO_CONSOLE,
+            Lang::En => &super::en::EN_CONSOLE,
+        }
+    }
+}
 
 /// The developer console's texts of one language.
 #[derive(Debug, PartialEq, Eq)]

@@ -11,6 +11,7 @@ mod context;
 mod en;
 mod format;
 mod ko;
+mod payments;
 mod texts;
 mod zh;
 
@@ -19,6 +20,7 @@ pub use context::{use_lang, use_set_lang, use_texts, LangContext, LangProvider, 
 pub use en::EN;
 pub use ko::KO;
 use opengate_shared::h5api::H5Error;
+pub use payments::PaymentsTexts;
 pub use texts::Texts;
 pub use zh::ZH;
 

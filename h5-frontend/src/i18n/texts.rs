@@ -5,7 +5,7 @@
 
 use opengate_shared::h5api::H5Error;
 
-use super::{format, Check, ConsoleTexts, Lang, Notice};
+use super::{format, Check, Lang, Notice};
 use crate::api;
 
 /// The texts of one language.
@@ -161,9 +161,6 @@ pub struct Texts {
     pub err_not_payer: &'static str,
     pub err_frozen: &'static str,
     pub err_conflict: &'static str,
-
-    /// The developer console.
-    pub console: ConsoleTexts,
 }
 
 impl Texts {
@@ -357,13 +354,13 @@ mod tests {
                 (t.err_locked_until, "{time}"),
                 (t.err_wrong_pin_left, "{n}"),
                 (t.err_http, "{status}"),
-                (t.console.remove_name, "{name}"),
-                (t.console.keys_count, "{n}"),
-                (t.console.keys_count, "{max}"),
-                (t.console.keys_full, "{max}"),
-                (t.console.key_created, "{date}"),
-                (t.console.previous_until, "{date}"),
-                (t.console.perm_apply_for, "{name}"),
+                (t.console().remove_name, "{name}"),
+                (t.console().keys_count, "{n}"),
+                (t.console().keys_count, "{max}"),
+                (t.console().keys_full, "{max}"),
+                (t.console().key_created, "{date}"),
+                (t.console().previous_until, "{date}"),
+                (t.console().perm_apply_for, "{name}"),
             ] {
                 assert!(text.contains(key), "{:?}: {text}", t.lang);
             }

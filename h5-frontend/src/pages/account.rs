@@ -192,6 +192,7 @@ pub fn account_page() -> Html {
                 </form>
             </section>
             <nav class="links">
+                { nav_link(&navigator, "nav-payments", Route::Payments, t.payments().title) }
                 { nav_link(&navigator, "nav-apps", Route::Apps, t.nav_apps) }
                 { nav_link(&navigator, "nav-console", Route::Console, t.nav_console) }
             </nav>

@@ -8,4 +8,5 @@ pub mod error;
 pub mod login;
 pub mod nickname;
 pub mod pay;
+pub mod payments;
 pub mod status;

@@ -18,7 +18,7 @@ pub fn console_list_page() -> Html {
     let navigator = use_navigator();
     let load = use_load(AttrValue::Static(""), api::console::apps);
     let Some((ConsoleApps { apps }, info)) = load.ready() else {
-        return load.pending(t, pending(t.console.title));
+        return load.pending(t, pending(t.console().title));
     };
 
     // "Log in with another account": log out, then the login page comes back here
@@ -43,11 +43,11 @@ pub fn console_list_page() -> Html {
                     <span class="console-app-name">
                         { app.name.clone() }
                         if !app.active {
-                            <span class="badge suspended">{ t.console.suspended }</span>
+                            <span class="badge suspended">{ t.console().suspended }</span>
                         }
                     </span>
-                    { labeled(t.console.app_id, &app.app_id, None) }
-                    { labeled(t.console.company, &app.company_id, None) }
+                    { labeled(t.console().app_id, &app.app_id, None) }
+                    { labeled(t.console().company, &app.company_id, None) }
                 </a>
             </li>
         }
@@ -55,16 +55,16 @@ pub fn console_list_page() -> Html {
 
     html! {
         <main class="console">
-            <h1>{ t.console.title }</h1>
+            <h1>{ t.console().title }</h1>
             if apps.is_empty() {
                 <section class="card">
-                    <p id="console-empty">{ t.console.empty }</p>
+                    <p id="console-empty">{ t.console().empty }</p>
                     <button id="console-switch-account" type="button" class="secondary" onclick={on_switch}>
-                        { t.console.switch_account }
+                        { t.console().switch_account }
                     </button>
                 </section>
             } else {
-                <p class="muted">{ t.console.intro }</p>
+                <p class="muted">{ t.console().intro }</p>
                 <ul class="console-apps">{ for rows }</ul>
             }
             <nav class="links">

@@ -66,7 +66,7 @@ pub fn console_app_page(props: &ConsoleAppPageProps) -> Html {
         });
     }
     let Some((app, info)) = load.ready() else {
-        return load.pending(t, pending(t.console.title));
+        return load.pending(t, pending(t.console().title));
     };
 
     let run = {
@@ -128,7 +128,7 @@ pub fn console_app_page(props: &ConsoleAppPageProps) -> Html {
         run,
         forget,
     };
-    let c = &t.console;
+    let c = t.console();
 
     html! {
         <main class="console">

@@ -34,7 +34,7 @@ fn fact(label: &str, value: String) -> Html {
 }
 
 fn notification(t: &'static Texts, n: &NotificationLog) -> Html {
-    let c = &t.console;
+    let c = t.console();
     let when = match (n.delivered_at, n.next_attempt_at) {
         (Some(at), _) => fact(c.delivered_at, t.date_time(at)),
         (None, Some(at)) => fact(c.next_attempt, t.date_time(at)),
@@ -62,7 +62,7 @@ fn notification(t: &'static Texts, n: &NotificationLog) -> Html {
 #[function_component(DeliveriesPage)]
 pub fn deliveries_page(props: &DeliveriesPageProps) -> Html {
     let t = use_texts();
-    let c = &t.console;
+    let c = t.console();
     let navigator = use_navigator();
     let load = {
         let (app_id, order_id) = (props.app_id.clone(), props.order_id.clone());

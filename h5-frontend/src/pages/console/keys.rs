@@ -9,7 +9,7 @@ use crate::api::console::Change;
 
 pub(super) fn keys_section(ctl: &Ctl) -> Html {
     let (t, app) = (ctl.t, &ctl.app);
-    let c = &t.console;
+    let c = t.console();
     let enabled = app.keys.iter().filter(|k| k.enabled).count();
     html! {
         <section id="keys" class="card">
@@ -35,7 +35,7 @@ pub(super) fn keys_section(ctl: &Ctl) -> Html {
 /// One key pair: state, enable/disable, delete (asked in the page), IP bindings.
 fn key_item(ctl: &Ctl, key: &KeyView) -> Html {
     let t = ctl.t;
-    let c = &t.console;
+    let c = t.console();
     let ak = &key.access_key;
     let form = format!("key:{ak}");
     let (busy, busy_at) = (ctl.busy(), ctl.busy_at(&form));

@@ -37,7 +37,7 @@ const LOADING: &[&str] = &["sk-console"];
 pub fn console_error(t: &Texts, err: &H5Error) -> String {
     match err.error.as_str() {
         api::INVALID_REQUEST if !err.message.is_empty() => err.message.clone(),
-        "not_found" => t.console.not_found.to_owned(),
+        "not_found" => t.console().not_found.to_owned(),
         _ => t.error_text(err),
     }
 }
@@ -109,7 +109,7 @@ impl Ctl {
         let message = self.error.as_ref().filter(|(at, _)| at == form).map(|(at, err)| {
             let key_form = at == CREATE_KEY || at.starts_with("key:");
             AttrValue::from(if err.error == "conflict" && key_form {
-                t.console.keys_full.replace("{max}", &self.app.max_active_keys.to_string())
+                t.console().keys_full.replace("{max}", &self.app.max_active_keys.to_string())
             } else {
                 console_error(t, err)
             })
@@ -142,7 +142,7 @@ impl Ctl {
     /// One value of a list with its remove button (`data-rule` too on an IP rule).
     fn value_row(&self, class: &'static str, button: &'static str, value: &str, change: Change) -> Html {
         let rule = matches!(change, Change::Ip { .. }).then(|| value.to_owned());
-        let c = &self.t.console;
+        let c = self.t.console();
         html! {
             <li {class} data-value={value.to_owned()} data-rule={rule}>
                 <code>{ value.to_owned() }</code>
@@ -165,7 +165,7 @@ fn secret_box(
     rows: &[(&str, &'static str, &str)],
     done_id: &'static str,
 ) -> Html {
-    let c = &ctl.t.console;
+    let c = ctl.t.console();
     html! {
         <div {id} class="once" role="region" aria-label={title.to_owned()} tabindex="-1">
             <h3>{ title.to_owned() }</h3>
@@ -268,7 +268,7 @@ impl Ctl {
                 <button id={confirm_id} data-action={confirm_action} type="button" class="danger" {disabled}
                     aria-busy={busy} onclick={on_confirm}>{ p.confirm_text }</button>
                 <button id={cancel_id} data-action={cancel_action} type="button" class="secondary" {disabled}
-                    onclick={self.asking_set.reform(|_: MouseEvent| None)}>{ self.t.console.cancel }</button>
+                    onclick={self.asking_set.reform(|_: MouseEvent| None)}>{ self.t.console().cancel }</button>
             </div>
         }
     }

@@ -75,7 +75,7 @@ pub(super) fn use_orders(app_id: AttrValue) -> Orders {
 }
 
 pub(super) fn orders_section(t: &'static Texts, navigator: &Option<Navigator>, orders: &Orders) -> Html {
-    let c = &t.console;
+    let c = t.console();
     let busy = *orders.busy;
     let shown = orders.shown.as_ref();
     let current = shown.and_then(|s| s.trade_no.clone());

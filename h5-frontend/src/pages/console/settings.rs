@@ -14,7 +14,7 @@ pub(super) fn list_section(
     values: &[String],
     [title, intro, label, none]: [&'static str; 4],
 ) -> Html {
-    let c = &ctl.t.console;
+    let c = ctl.t.console();
     let on_add = {
         let run = ctl.run.clone();
         Callback::from(move |(value, clear): (String, Callback<()>)| {
@@ -54,7 +54,7 @@ pub(super) fn list_section(
 /// The notify URL and the notify secret (rotated after an in-page question).
 pub(super) fn notify_section(ctl: &Ctl) -> Html {
     let t = ctl.t;
-    let c = &t.console;
+    let c = t.console();
     let on_save = {
         let run = ctl.run.clone();
         Callback::from(move |(url, _): (String, Callback<()>)| {
@@ -107,7 +107,7 @@ pub(super) fn notify_section(ctl: &Ctl) -> Html {
 
 /// Every permission with where it stands; apply for one not granted.
 pub(super) fn permissions_section(ctl: &Ctl) -> Html {
-    let c = &ctl.t.console;
+    let c = ctl.t.console();
     let rows = ctl.app.permissions.iter().map(|p| {
         let name = c.permission(&p.permission);
         let status = p.status.as_deref();

@@ -70,6 +70,9 @@ fn main() {
                 device_id: "bench-device".into(),
                 code_challenge: None,
                 expires_at: now + 3_600_000,
+                nonce: None,
+                auth_time: Some(now),
+                device_bound: true,
             };
             oauth::insert_code(&mut *tx, &row, now).await.expect("code");
             codes.push(code);

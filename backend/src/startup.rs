@@ -104,7 +104,7 @@ pub async fn open_state(config: Config, clock: Clock) -> anyhow::Result<AppState
     let confirmer = crate::pay::confirm_batch::ConfirmWriter::start(db.clone());
     let limiter =
         Arc::new(crate::auth::rate_limit::AppLimiter::new(config.rate_limit_per_second, config.rate_limit_burst));
-    Ok(AppState {
+    let state = AppState {
         db,
         limiter,
         config: Arc::new(config),
@@ -116,7 +116,10 @@ pub async fn open_state(config: Config, clock: Clock) -> anyhow::Result<AppState
         introspect_cache: Default::default(),
         notifier,
         confirmer,
-    })
+        oidc_keys: Default::default(),
+    };
+    crate::login::oidc_keys::ensure_keys(&state).await?;
+    Ok(state)
 }
 
 /// Once a minute: deletes nonces older than the replay window, and expired
@@ -145,6 +148,7 @@ async fn nonce_janitor(state: AppState, shutdown: CancellationToken) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "login purge failed; will retry"),
         }
+        crate::login::oidc::janitor_tick(&state).await;
     }
 }
 

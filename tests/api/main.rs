@@ -15,6 +15,7 @@ mod jsonapi;
 mod login;
 mod login_browser;
 mod oauth_std;
+mod oidc;
 mod ops;
 mod pay;
 mod pay_browser;

@@ -238,7 +238,7 @@ async fn view_request(
     axum::extract::Query(q): axum::extract::Query<ViewQuery>,
     headers: HeaderMap,
 ) -> H5Result<Response> {
-    let (_, user_id) = user_of(current(&st, &headers).await?)?;
+    let (session, user_id) = user_of(current(&st, &headers).await?)?;
     let p = authorize::pending(&st, &id).await?.map_err(H5ApiError::dead)?;
     let mut view = AuthorizeView {
         app_id: p.app.id.clone(),
@@ -253,7 +253,8 @@ async fn view_request(
     let device_known = p.req.device_id.is_some() || q.device_id.is_some();
     if device_known && authorize::already_granted(&st, &p, &user_id).await? {
         let decision = Decision::Approve { scopes: p.requested.clone(), h5_device_id: q.device_id.as_deref() };
-        view.redirect = Some(authorize::decide(&st, &p, &user_id, decision).await?.map_err(H5ApiError::dead)?);
+        let redirect = authorize::decide(&st, &p, &user_id, session.login_at, decision).await?;
+        view.redirect = Some(redirect.map_err(H5ApiError::dead)?);
     }
     Ok(no_store(view))
 }
@@ -261,7 +262,7 @@ async fn view_request(
 async fn answer_request(State(st): State<AppState>, Path(id): Path<String>, req: Request) -> H5Result<Response> {
     let headers = req.headers().clone();
     let s = checked(&st, &headers).await?;
-    let (_, user_id) = user_of(Some(s))?;
+    let (session, user_id) = user_of(Some(s))?;
     let body: ConsentRequest = json_body(req).await?;
     let p = authorize::pending(&st, &id).await?.map_err(H5ApiError::dead)?;
     let decision = if body.approve {
@@ -275,7 +276,7 @@ async fn answer_request(State(st): State<AppState>, Path(id): Path<String>, req:
     } else {
         Decision::Deny
     };
-    let redirect = authorize::decide(&st, &p, &user_id, decision).await?.map_err(H5ApiError::dead)?;
+    let redirect = authorize::decide(&st, &p, &user_id, session.login_at, decision).await?.map_err(H5ApiError::dead)?;
     Ok(no_store(RedirectResponse { redirect }))
 }
 

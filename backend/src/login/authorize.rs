@@ -25,6 +25,8 @@ pub struct AuthorizeParams {
     pub device_id: Option<String>,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
+    /// OpenID Connect: echoed in the id_token (replay protection for the client).
+    pub nonce: Option<String>,
 }
 
 /// Where `/oauth/authorize` sends the browser.
@@ -153,6 +155,10 @@ pub async fn start(st: &AppState, p: &AuthorizeParams) -> Result<AuthorizeOutcom
         }
         (Some(_), Some(_)) => return Ok(back("invalid_request", "code_challenge_method must be S256")),
     };
+    let nonce = p.nonce.as_deref().filter(|n| !n.is_empty());
+    if nonce.is_some_and(|n| n.len() > 512) {
+        return Ok(back("invalid_request", "nonce must be at most 512 characters"));
+    }
     let now = st.clock.now_ms();
     let req = oauth::AuthRequest {
         id: new_secret(prefix::AUTH_REQUEST),
@@ -162,6 +168,7 @@ pub async fn start(st: &AppState, p: &AuthorizeParams) -> Result<AuthorizeOutcom
         state: state.map(str::to_owned),
         device_id: device_id.map(str::to_owned),
         code_challenge: challenge.map(str::to_owned),
+        nonce: nonce.map(str::to_owned),
         expires_at: now + AUTH_REQUEST_TTL_MS,
         used_at: None,
     };
@@ -218,11 +225,13 @@ pub enum Decision<'a> {
 
 /// Answers a pending request: the partner's redirect URI with `code` (or
 /// `error=access_denied`), `state` and `device_id`. `Ok(Err(Dead::Used))` when the
-/// request was answered already (double submit).
+/// request was answered already (double submit). `auth_time` (unix ms) is when the
+/// user logged in, for the id_token.
 pub async fn decide(
     st: &AppState,
     p: &Pending,
     user_id: &str,
+    auth_time: i64,
     decision: Decision<'_>,
 ) -> Result<std::result::Result<String, Dead>> {
     let now = st.clock.now_ms();
@@ -268,6 +277,10 @@ pub async fn decide(
         device_id: device_id.clone(),
         code_challenge: p.req.code_challenge.clone(),
         expires_at: now + CODE_TTL_MS,
+        nonce: p.req.nonce.clone(),
+        auth_time: Some(auth_time),
+        // The partner chose the device: its tokens are bound to it (SPEC §13 userinfo).
+        device_bound: p.req.device_id.is_some(),
     };
     let mut w = st.db.begin_write().await?;
     let tx = &mut w.tx;

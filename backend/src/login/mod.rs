@@ -6,6 +6,9 @@
 pub mod authorize;
 pub mod introspect_cache;
 pub mod issue_batch;
+pub mod oidc;
+pub mod oidc_cli;
+pub mod oidc_keys;
 pub mod session;
 pub mod tokens;
 

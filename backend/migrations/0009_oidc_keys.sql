@@ -30,6 +30,9 @@ CREATE TABLE oidc_clients (
 -- the time the user logged in (`auth_time`) and whether the partner chose the device
 -- (device_bound = 1: only the signed /open/v1/user/info with X-OG-Device-Id serves it).
 ALTER TABLE auth_requests ADD COLUMN nonce TEXT;
+-- OIDC Core §3.1.2.1: `prompt` (space-separated) and `max_age` (seconds) of the request.
+ALTER TABLE auth_requests ADD COLUMN prompt TEXT;
+ALTER TABLE auth_requests ADD COLUMN max_age BIGINT;
 ALTER TABLE auth_codes ADD COLUMN nonce TEXT;
 ALTER TABLE auth_codes ADD COLUMN auth_time BIGINT;
 ALTER TABLE auth_codes ADD COLUMN device_bound BIGINT NOT NULL DEFAULT 1;

@@ -340,3 +340,107 @@ async fn two_nodes_on_one_database_publish_and_sign_with_one_key_set() {
     let va = verifier(&a, &s.partner.app_id, jwks(&a).await);
     verify(&va, db["id_token"].as_str().expect("id_token"), db["access_token"].as_str().expect("at"), None);
 }
+
+/// `GET /oauth/authorize?{query}` as the browser of `h5` (its session cookie) → Location.
+async fn authorize_as(app: &TestApp, h5: Option<&H5>, query: &str) -> String {
+    let mut rb = app.http.get(app.url(&format!("/oauth/authorize?{query}")));
+    if let Some(h) = h5 {
+        rb = rb.header("cookie", format!("og_session={}", h.cookie));
+    }
+    let resp = rb.send().await.expect("authorize");
+    assert!(resp.status().is_redirection(), "authorize answered {}", resp.status());
+    resp.headers()["location"].to_str().expect("location").to_owned()
+}
+
+#[tokio::test]
+async fn prompt_none_answers_from_the_session_without_a_page() {
+    let app = spawn_public_app().await;
+    let s = login::setup(&app).await;
+    let silent = |extra: &[(&str, &str)]| {
+        let mut all = vec![("prompt", "none"), ("device_id", "dev-silent"), ("nonce", "n-silent")];
+        all.extend_from_slice(extra);
+        login::authorize_query(&s.partner.app_id, "profile", "st-none", &all)
+    };
+
+    // Nobody logged in: back to the partner with login_required (no page).
+    let q = query_of(&authorize_as(&app, None, &silent(&[])).await);
+    assert_eq!((q["error"].as_str(), q["state"].as_str()), ("login_required", "st-none"));
+
+    // Logged in, nothing granted yet: consent_required.
+    let h5 = H5::logged_in(&app, &s.mobile).await;
+    let q = query_of(&authorize_as(&app, Some(&h5), &silent(&[])).await);
+    assert_eq!(q["error"], "consent_required");
+
+    // After a consent: the code at once, and its id_token carries the nonce.
+    code_for(&app, &s, &h5, "profile", &["profile"], &[("device_id", "dev-silent")]).await;
+    let q = query_of(&authorize_as(&app, Some(&h5), &silent(&[])).await);
+    assert!(!q.contains_key("error"), "{q:?}");
+    assert_eq!((q["state"].as_str(), q["device_id"].as_str()), ("st-none", "dev-silent"));
+    let got = exchange(&app, &s.partner, &q["code"], None).await;
+    assert_eq!(got.0, 200, "{:?}", got.1);
+    let v = verifier(&app, &s.partner.app_id, jwks(&app).await);
+    let d = &got.1["data"];
+    verify(&v, d["id_token"].as_str().expect("id_token"), d["access_token"].as_str().expect("at"), Some("n-silent"));
+
+    // max_age older than the login: login_required; without the partner's device id:
+    // interaction_required; a bad prompt: invalid_request.
+    app.clock.advance_secs(120);
+    let q = query_of(&authorize_as(&app, Some(&h5), &silent(&[("max_age", "60")])).await);
+    assert_eq!(q["error"], "login_required");
+    let no_device = login::authorize_query(&s.partner.app_id, "profile", "st-x", &[("prompt", "none")]);
+    assert_eq!(query_of(&authorize_as(&app, Some(&h5), &no_device).await)["error"], "interaction_required");
+    let bad = login::authorize_query(&s.partner.app_id, "profile", "st-x", &[("prompt", "none login")]);
+    assert_eq!(query_of(&authorize_as(&app, Some(&h5), &bad).await)["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn prompt_login_and_max_age_make_an_old_session_log_in_again_and_prompt_consent_asks_again() {
+    let app = spawn_public_app().await;
+    let s = login::setup(&app).await;
+    let h5 = H5::logged_in(&app, &s.mobile).await;
+    code_for(&app, &s, &h5, "profile", &["profile"], &[("device_id", "dev-p")]).await;
+    app.clock.advance_secs(30);
+
+    // prompt=login: the session (made before the request) must log in again.
+    let q =
+        login::authorize_query(&s.partner.app_id, "profile", "st-l", &[("prompt", "login"), ("device_id", "dev-p")]);
+    let id = request_id(&authorize_as(&app, Some(&h5), &q).await);
+    let view = h5.get(&app, &format!("/api/h5/authorize/{id}")).send().await.expect("view");
+    assert_eq!(view.status(), 401);
+    let body: Value = view.json().await.expect("json");
+    assert_eq!(body["error"], "login_required");
+    let whoami: Value = h5.get(&app, "/api/h5/session").send().await.expect("session").json().await.expect("json");
+    assert!(whoami["user"].is_null(), "the old session ended: {whoami}");
+    // The browser gets a new (anonymous) session and logs in on the login page.
+    let mut h5 = H5::new(&app).await;
+    let (st, _) = h5.login(&app, &s.mobile, login::PASSWORD).await;
+    assert_eq!(st, 200);
+    let view: Value =
+        h5.get(&app, &format!("/api/h5/authorize/{id}")).send().await.expect("view").json().await.expect("json");
+    let q = query_of(view["redirect"].as_str().expect("already granted: straight on after the new login"));
+    let got = exchange(&app, &s.partner, &q["code"], None).await;
+    let claims = part(got.1["data"]["id_token"].as_str().expect("id_token"), 1);
+    assert!(claims["auth_time"].as_i64() >= Some(app.clock.now_secs() - 5), "auth_time is the new login: {claims}");
+
+    // max_age: a login 200 s old is too old for max_age=100, fine for max_age=300.
+    app.clock.advance_secs(200);
+    let fine =
+        login::authorize_query(&s.partner.app_id, "profile", "st-m", &[("max_age", "300"), ("device_id", "dev-p")]);
+    let id = request_id(&authorize_as(&app, Some(&h5), &fine).await);
+    let view = h5.get(&app, &format!("/api/h5/authorize/{id}")).send().await.expect("view");
+    assert_eq!(view.status(), 200);
+    let old =
+        login::authorize_query(&s.partner.app_id, "profile", "st-m", &[("max_age", "100"), ("device_id", "dev-p")]);
+    let id = request_id(&authorize_as(&app, Some(&h5), &old).await);
+    let view = h5.get(&app, &format!("/api/h5/authorize/{id}")).send().await.expect("view");
+    assert_eq!(view.status(), 401);
+
+    // prompt=consent: the consent page even though everything was granted.
+    let h5 = H5::logged_in(&app, &s.mobile).await;
+    let q =
+        login::authorize_query(&s.partner.app_id, "profile", "st-c", &[("prompt", "consent"), ("device_id", "dev-p")]);
+    let id = request_id(&authorize_as(&app, Some(&h5), &q).await);
+    let view: Value =
+        h5.get(&app, &format!("/api/h5/authorize/{id}")).send().await.expect("view").json().await.expect("json");
+    assert!(view["redirect"].is_null() && view["app_id"] == s.partner.app_id.as_str(), "{view}");
+}

@@ -27,6 +27,12 @@ pub struct AuthorizeParams {
     pub code_challenge_method: Option<String>,
     /// OpenID Connect: echoed in the id_token (replay protection for the client).
     pub nonce: Option<String>,
+    /// OpenID Connect: `none`, `login`, `consent` (OIDC Core §3.1.2.1).
+    pub prompt: Option<String>,
+    /// OpenID Connect: the oldest login (seconds) the partner accepts.
+    pub max_age: Option<String>,
+    /// OpenID Connect: accepted; not used yet.
+    pub login_hint: Option<String>,
 }
 
 /// Where `/oauth/authorize` sends the browser.
@@ -34,6 +40,8 @@ pub struct AuthorizeParams {
 pub enum AuthorizeOutcome {
     /// Checked: on to the H5 login/consent page with this request id.
     Consent(String),
+    /// Checked, with `prompt=none`: answer it from the browser's session, no page.
+    Silent(String),
     /// No trusted redirect URI yet: show the H5 error page, never redirect.
     ErrorPage { error: &'static str, description: String },
     /// The redirect URI is trusted: report the error to the partner there.
@@ -159,6 +167,10 @@ pub async fn start(st: &AppState, p: &AuthorizeParams) -> Result<AuthorizeOutcom
     if nonce.is_some_and(|n| n.len() > 512) {
         return Ok(back("invalid_request", "nonce must be at most 512 characters"));
     }
+    let prompt = match super::oidc_prompt::parse(p.prompt.as_deref(), p.max_age.as_deref()) {
+        Ok(x) => x,
+        Err(e) => return Ok(back("invalid_request", &e)),
+    };
     let now = st.clock.now_ms();
     let req = oauth::AuthRequest {
         id: new_secret(prefix::AUTH_REQUEST),
@@ -169,10 +181,15 @@ pub async fn start(st: &AppState, p: &AuthorizeParams) -> Result<AuthorizeOutcom
         device_id: device_id.map(str::to_owned),
         code_challenge: challenge.map(str::to_owned),
         nonce: nonce.map(str::to_owned),
+        prompt: prompt.prompt,
+        max_age: prompt.max_age,
         expires_at: now + AUTH_REQUEST_TTL_MS,
         used_at: None,
     };
     oauth::insert_auth_request(&st.db.pool, &req, now).await?;
+    if super::oidc_prompt::is_silent(&req) {
+        return Ok(AuthorizeOutcome::Silent(req.id));
+    }
     Ok(AuthorizeOutcome::Consent(req.id))
 }
 

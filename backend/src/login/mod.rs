@@ -9,6 +9,7 @@ pub mod issue_batch;
 pub mod oidc;
 pub mod oidc_cli;
 pub mod oidc_keys;
+pub mod oidc_prompt;
 pub mod session;
 pub mod tokens;
 

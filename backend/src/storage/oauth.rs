@@ -69,6 +69,9 @@ pub struct AuthRequest {
     pub device_id: Option<String>,
     pub code_challenge: Option<String>,
     pub nonce: Option<String>,
+    /// OIDC `prompt` (space-separated values) and `max_age` (seconds).
+    pub prompt: Option<String>,
+    pub max_age: Option<i64>,
     pub expires_at: i64,
     pub used_at: Option<i64>,
 }
@@ -80,7 +83,7 @@ pub async fn insert_auth_request<'e, E: Executor<'e, Database = Any>>(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO auth_requests (id, app_id, redirect_uri, scope, state, device_id, code_challenge, created_at, \
-         expires_at, nonce) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         expires_at, nonce, prompt, max_age) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&r.id)
     .bind(&r.app_id)
@@ -92,6 +95,8 @@ pub async fn insert_auth_request<'e, E: Executor<'e, Database = Any>>(
     .bind(now)
     .bind(r.expires_at)
     .bind(&r.nonce)
+    .bind(&r.prompt)
+    .bind(r.max_age)
     .execute(ex)
     .await
     .map(|_| ())
@@ -102,7 +107,8 @@ pub async fn get_auth_request<'e, E: Executor<'e, Database = Any>>(
     id: &str,
 ) -> sqlx::Result<Option<AuthRequest>> {
     let row = sqlx::query(
-        "SELECT id, app_id, redirect_uri, scope, state, device_id, code_challenge, expires_at, used_at, nonce \
+        "SELECT id, app_id, redirect_uri, scope, state, device_id, code_challenge, expires_at, used_at, nonce, \
+         prompt, max_age \
          FROM auth_requests WHERE id = $1",
     )
     .bind(id)
@@ -118,6 +124,8 @@ pub async fn get_auth_request<'e, E: Executor<'e, Database = Any>>(
             device_id: r.try_get("device_id")?,
             code_challenge: r.try_get("code_challenge")?,
             nonce: r.try_get("nonce")?,
+            prompt: r.try_get("prompt")?,
+            max_age: r.try_get("max_age")?,
             expires_at: r.try_get("expires_at")?,
             used_at: r.try_get("used_at")?,
         })

@@ -16,6 +16,7 @@ mod login;
 mod login_browser;
 mod oauth_std;
 mod oidc;
+mod oidc_browser;
 mod ops;
 mod pay;
 mod pay_browser;

@@ -444,3 +444,22 @@ async fn prompt_login_and_max_age_make_an_old_session_log_in_again_and_prompt_co
         h5.get(&app, &format!("/api/h5/authorize/{id}")).send().await.expect("view").json().await.expect("json");
     assert!(view["redirect"].is_null() && view["app_id"] == s.partner.app_id.as_str(), "{view}");
 }
+
+#[tokio::test]
+async fn nodes_starting_together_on_an_empty_database_make_one_key_per_algorithm() {
+    let (url, _dir) = opengate_e2e::fresh_database().await;
+    // The database exists and is migrated; the keys are made by the nodes' first start.
+    let first = opengate::storage::connect(&url, 2).await.expect("migrate");
+    first.pool.close().await;
+    let start = || opengate::startup::open_state(opengate_e2e::test_config(&url), opengate::clock::Clock::system());
+    let (a, b, c) = tokio::join!(start(), start(), start());
+    let (a, b, c) = (a.expect("node a"), b.expect("node b"), c.expect("node c"));
+    let rows = opengate::storage::oidc::list_keys(&a.db.pool).await.expect("keys");
+    let mut algs: Vec<(&str, i64)> = rows.iter().map(|r| (r.alg.as_str(), r.generation)).collect();
+    algs.sort();
+    assert_eq!(algs, vec![("EdDSA", 1), ("RS256", 1)], "one key per algorithm and generation");
+    for n in [&a, &b, &c] {
+        let ks = n.oidc_keys.current(n).await.expect("key set");
+        assert_eq!(ks.keys.len(), 2);
+    }
+}

@@ -26,6 +26,12 @@ CREATE TABLE oidc_clients (
     updated_at   BIGINT NOT NULL
 );
 
+-- `oidc` = 1 when the authorize request named scope `openid` itself (an OpenID
+-- Connect request; `openid` is added to every grant anyway): only those logins get an
+-- id_token, so plain OAuth 2.0 exchanges do not pay for a signature (ADR 0014).
+ALTER TABLE auth_requests ADD COLUMN oidc BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE auth_codes ADD COLUMN oidc BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE token_families ADD COLUMN oidc BIGINT NOT NULL DEFAULT 0;
 -- The authorize request's `nonce`, carried by its code into the token family, with
 -- the time the user logged in (`auth_time`) and whether the partner chose the device
 -- (device_bound = 1: only the signed /open/v1/user/info with X-OG-Device-Id serves it).

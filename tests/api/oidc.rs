@@ -214,7 +214,7 @@ async fn native_endpoint_id_tokens_carry_scope_claims_and_follow_the_apps_algori
     assert!(opengate::login::oidc::set_app_alg(&app.state, &s.partner.app_id, "HS256").await.is_err());
 
     let extra = [("device_id", "partner-dev-1"), ("nonce", "n-0123456789")];
-    let d = native_tokens(&app, &s, "profile mobile", &["profile", "mobile"], &extra).await;
+    let d = native_tokens(&app, &s, "openid profile mobile", &["profile", "mobile"], &extra).await;
     let v = verifier(&app, &s.partner.app_id, jwks(&app).await);
     let id_token = d["id_token"].as_str().expect("id_token in the native answer");
     let (header, claims) = verify(&v, id_token, d["access_token"].as_str().expect("at"), Some("n-0123456789"));
@@ -225,12 +225,19 @@ async fn native_endpoint_id_tokens_carry_scope_claims_and_follow_the_apps_algori
     assert_eq!(claims["nickname"], "Tea Lover");
 
     // Without profile/mobile: none of their claims; without a nonce: no nonce claim.
-    let d2 = native_tokens(&app, &s, "", &[], &[("device_id", "partner-dev-2")]).await;
+    let d2 = native_tokens(&app, &s, "openid", &[], &[("device_id", "partner-dev-2")]).await;
     let (_, c2) =
         verify(&v, d2["id_token"].as_str().expect("id_token"), d2["access_token"].as_str().expect("at"), None);
     for absent in ["nickname", "mobile", "picture", "nonce"] {
         assert!(c2.get(absent).is_none(), "{absent} present: {c2}");
     }
+
+    // A plain OAuth 2.0 request (scope without `openid`): no id_token, no signature.
+    let plain = native_tokens(&app, &s, "profile", &["profile"], &[("device_id", "partner-dev-3")]).await;
+    assert_eq!(plain["scope"], "openid profile", "openid is still granted (SPEC §5)");
+    assert!(plain.get("id_token").is_none(), "{plain}");
+    let r = login::refresh(&app, &s.partner, plain["refresh_token"].as_str().expect("rt")).await;
+    assert!(r.1["data"].get("id_token").is_none(), "{:?}", r.1);
 
     // A token bound to the partner's device: /oauth/userinfo refuses it (use the signed endpoint).
     let r = app
@@ -263,7 +270,7 @@ async fn rotated_keys_are_published_before_they_sign_and_kept_until_old_id_token
     let s = login::setup(&app).await;
     let first = kids(&app).await;
     assert_eq!(first.len(), 2);
-    let d0 = native_tokens(&app, &s, "profile", &["profile"], &[("device_id", "dev-r")]).await;
+    let d0 = native_tokens(&app, &s, "openid profile", &["profile"], &[("device_id", "dev-r")]).await;
     let kid0 = part(d0["id_token"].as_str().expect("id_token"), 0)["kid"].as_str().expect("kid").to_owned();
 
     // The operator command, from its own process state on the same database.
@@ -280,16 +287,16 @@ async fn rotated_keys_are_published_before_they_sign_and_kept_until_old_id_token
     let after = kids(&app).await;
     assert_eq!(after.len(), 4, "old and new keys are published: {after:?}");
     assert!(after.contains(&new_kid) && after.contains(&kid0));
-    let d1 = native_tokens(&app, &s, "profile", &["profile"], &[("device_id", "dev-r")]).await;
+    let d1 = native_tokens(&app, &s, "openid profile", &["profile"], &[("device_id", "dev-r")]).await;
     assert_eq!(part(d1["id_token"].as_str().expect("id_token"), 0)["kid"], kid0.as_str(), "the old key still signs");
 
     // The old key's last id_token, shortly before the publish delay (600 s) ends…
     app.clock.advance_secs(585);
-    let last = native_tokens(&app, &s, "profile", &["profile"], &[("device_id", "dev-r")]).await;
+    let last = native_tokens(&app, &s, "openid profile", &["profile"], &[("device_id", "dev-r")]).await;
     assert_eq!(part(last["id_token"].as_str().expect("id_token"), 0)["kid"], kid0.as_str());
     // …then the new key signs, and id_tokens of both verify.
     app.clock.advance_secs(15);
-    let d2 = native_tokens(&app, &s, "profile", &["profile"], &[("device_id", "dev-r")]).await;
+    let d2 = native_tokens(&app, &s, "openid profile", &["profile"], &[("device_id", "dev-r")]).await;
     assert_eq!(part(d2["id_token"].as_str().expect("id_token"), 0)["kid"], new_kid.as_str());
     let v = verifier(&app, &s.partner.app_id, jwks(&app).await);
     for d in [&d1, &last, &d2] {
@@ -330,8 +337,8 @@ async fn two_nodes_on_one_database_publish_and_sign_with_one_key_set() {
     // Both nodes switch to the new key at the same time, and each verifies the other's tokens.
     a.clock.advance_secs(606);
     b.clock.advance_secs(600);
-    let da = native_tokens(&a, &s, "profile", &["profile"], &[("device_id", "dev-a")]).await;
-    let db = native_tokens(&b, &s, "profile", &["profile"], &[("device_id", "dev-b")]).await;
+    let da = native_tokens(&a, &s, "openid profile", &["profile"], &[("device_id", "dev-a")]).await;
+    let db = native_tokens(&b, &s, "openid profile", &["profile"], &[("device_id", "dev-b")]).await;
     let kid_a = part(da["id_token"].as_str().expect("id_token"), 0)["kid"].clone();
     let kid_b = part(db["id_token"].as_str().expect("id_token"), 0)["kid"].clone();
     assert_eq!(kid_a, kid_b);
@@ -359,7 +366,7 @@ async fn prompt_none_answers_from_the_session_without_a_page() {
     let silent = |extra: &[(&str, &str)]| {
         let mut all = vec![("prompt", "none"), ("device_id", "dev-silent"), ("nonce", "n-silent")];
         all.extend_from_slice(extra);
-        login::authorize_query(&s.partner.app_id, "profile", "st-none", &all)
+        login::authorize_query(&s.partner.app_id, "openid profile", "st-none", &all)
     };
 
     // Nobody logged in: back to the partner with login_required (no page).
@@ -398,12 +405,16 @@ async fn prompt_login_and_max_age_make_an_old_session_log_in_again_and_prompt_co
     let app = spawn_public_app().await;
     let s = login::setup(&app).await;
     let h5 = H5::logged_in(&app, &s.mobile).await;
-    code_for(&app, &s, &h5, "profile", &["profile"], &[("device_id", "dev-p")]).await;
+    code_for(&app, &s, &h5, "openid profile", &["profile"], &[("device_id", "dev-p")]).await;
     app.clock.advance_secs(30);
 
     // prompt=login: the session (made before the request) must log in again.
-    let q =
-        login::authorize_query(&s.partner.app_id, "profile", "st-l", &[("prompt", "login"), ("device_id", "dev-p")]);
+    let q = login::authorize_query(
+        &s.partner.app_id,
+        "openid profile",
+        "st-l",
+        &[("prompt", "login"), ("device_id", "dev-p")],
+    );
     let id = request_id(&authorize_as(&app, Some(&h5), &q).await);
     let view = h5.get(&app, &format!("/api/h5/authorize/{id}")).send().await.expect("view");
     assert_eq!(view.status(), 401);

@@ -183,6 +183,8 @@ pub async fn start(st: &AppState, p: &AuthorizeParams) -> Result<AuthorizeOutcom
         nonce: nonce.map(str::to_owned),
         prompt: prompt.prompt,
         max_age: prompt.max_age,
+        // An OpenID Connect request names `openid` itself (OIDC Core §3.1.2.1).
+        oidc: p.scope.as_deref().unwrap_or("").split(' ').any(|s| s == "openid"),
         expires_at: now + AUTH_REQUEST_TTL_MS,
         used_at: None,
     };
@@ -298,6 +300,7 @@ pub async fn decide(
         auth_time: Some(auth_time),
         // The partner chose the device: its tokens are bound to it (SPEC §13 userinfo).
         device_bound: p.req.device_id.is_some(),
+        oidc: p.req.oidc,
     };
     let mut w = st.db.begin_write().await?;
     let tx = &mut w.tx;

@@ -130,9 +130,10 @@ pub async fn exchange_code(
         nonce: c.nonce.clone(),
         auth_time: c.auth_time,
         device_bound: c.device_bound,
+        oidc: c.oidc,
     };
     // Signed before the exchange is recorded: a signing failure leaves the code unused.
-    let id_token = if scope.contains(Scope::OpenId) {
+    let id_token = if c.oidc {
         let facts = IdTokenFacts {
             app_id,
             user_id: &job.user_id,
@@ -222,7 +223,7 @@ pub async fn refresh(st: &AppState, app_id: &str, refresh_token: &str, scope: Op
         return Err(grant_err("refresh_token was revoked; log the user in again"));
     }
     let mut set = issue_pair(st, &mut w.tx, &row.family_id, &scope, user_ids, now).await?;
-    if scope.contains(Scope::OpenId) {
+    if row.oidc {
         // The same login: the original nonce and auth_time (OIDC Core §12.2).
         let facts = IdTokenFacts {
             app_id,

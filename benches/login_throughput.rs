@@ -70,6 +70,11 @@ fn main() {
                 device_id: "bench-device".into(),
                 code_challenge: None,
                 expires_at: now + 3_600_000,
+                nonce: None,
+                auth_time: Some(now),
+                device_bound: true,
+                // A plain OAuth 2.0 login (issue 3's target); OIDC logins also sign an id_token.
+                oidc: false,
             };
             oauth::insert_code(&mut *tx, &row, now).await.expect("code");
             codes.push(code);

@@ -55,6 +55,11 @@ pub enum Command {
     /// Partner sites whose users come in (joint login, import links, deductions).
     #[command(subcommand)]
     Source(crate::inbound::cli::SourceCmd),
+    /// OpenID Connect signing keys (rotate, list).
+    #[command(subcommand)]
+    OidcKey(crate::login::oidc_cli::OidcKeyCmd),
+    /// An app's OpenID Connect settings (id_token algorithm).
+    OidcClient(crate::login::oidc_cli::OidcClientArgs),
     /// Credit a user's balance (operator funding; journaled).
     Credit {
         /// User id, mobile or e-mail.
@@ -357,6 +362,8 @@ async fn operate(
             csv.trim_end().to_owned()
         }
         Command::Source(cmd) => crate::inbound::cli::operate(st, cmd).await?,
+        Command::OidcKey(cmd) => crate::login::oidc_cli::operate_key(st, cmd).await?,
+        Command::OidcClient(a) => crate::login::oidc_cli::operate_client(st, a).await?,
         Command::Serve { .. } | Command::Demo | Command::Migrate | Command::GenMasterKey => String::new(),
     })
 }

@@ -81,6 +81,13 @@ pub struct Config {
     pub rate_limit_burst: u32,
     /// `text` or `json` logs.
     pub log_format: String,
+    /// OpenID Connect: how long an id_token is valid (seconds).
+    pub oidc_id_token_ttl_secs: i64,
+    /// OpenID Connect: after `opengate oidc-key rotate`, the new keys are published at
+    /// once but sign only this many seconds later (nodes and relying parties fetch them first).
+    pub oidc_key_publish_secs: i64,
+    /// OpenID Connect: how often each node re-reads the signing keys (ms).
+    pub oidc_key_refresh_ms: u64,
 }
 
 fn ser_secret_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -123,6 +130,9 @@ impl Default for Config {
             rate_limit_per_second: 200,
             rate_limit_burst: 400,
             log_format: "text".into(),
+            oidc_id_token_ttl_secs: 3600,
+            oidc_key_publish_secs: 600,
+            oidc_key_refresh_ms: 5_000,
         }
     }
 }
@@ -215,6 +225,21 @@ impl Config {
                     .into());
             }
             None => {}
+        }
+        if !(60..=86_400).contains(&self.oidc_id_token_ttl_secs) {
+            return bad(format!("oidc_id_token_ttl_secs = {} must be within 60..=86400", self.oidc_id_token_ttl_secs));
+        }
+        if !(100..=60_000).contains(&self.oidc_key_refresh_ms) {
+            return bad(format!("oidc_key_refresh_ms = {} must be within 100..=60000", self.oidc_key_refresh_ms));
+        }
+        if self.oidc_key_publish_secs * 1000 < 2 * self.oidc_key_refresh_ms as i64
+            || self.oidc_key_publish_secs > 7 * 86_400
+        {
+            return bad(format!(
+                "oidc_key_publish_secs = {} must be at least two key refreshes (2 × oidc_key_refresh_ms) and at most 604800, \
+                 so every node has a new key before it signs",
+                self.oidc_key_publish_secs
+            ));
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return bad(format!("log_format = {:?} must be \"text\" or \"json\"", self.log_format));

@@ -103,7 +103,7 @@ pub async fn open_state(config: Config, clock: Clock) -> anyhow::Result<AppState
     let refunder = crate::pay::refund_batch::RefundWriter::start(db.clone());
     let limiter =
         Arc::new(crate::auth::rate_limit::AppLimiter::new(config.rate_limit_per_second, config.rate_limit_burst));
-    Ok(AppState {
+    let state = AppState {
         db,
         limiter,
         config: Arc::new(config),
@@ -116,7 +116,10 @@ pub async fn open_state(config: Config, clock: Clock) -> anyhow::Result<AppState
         notifier,
         confirmer,
         refunder,
-    })
+        oidc_keys: Default::default(),
+    };
+    crate::login::oidc_keys::ensure_keys(&state).await?;
+    Ok(state)
 }
 
 /// Cancels `token` on SIGINT or SIGTERM.

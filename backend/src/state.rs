@@ -29,4 +29,6 @@ pub struct AppState {
     pub introspect_cache: Arc<crate::login::introspect_cache::IntrospectCache>,
     /// Per-app request limits of `/open/v1/*` (U0401).
     pub limiter: Arc<crate::auth::rate_limit::AppLimiter>,
+    /// OpenID Connect signing keys, re-read every `oidc_key_refresh_ms` (ADR 0014).
+    pub oidc_keys: Arc<crate::login::oidc_keys::OidcKeys>,
 }

@@ -76,6 +76,17 @@ pub fn jobs(st: &AppState) -> Vec<Job> {
             round: |st| Box::pin(async move { expire_orders(&st).await }),
         },
         Job {
+            name: "oidc_keys",
+            every: Duration::from_secs(60),
+            wake: None,
+            round: |st| {
+                Box::pin(async move {
+                    crate::login::oidc::janitor_tick(&st).await;
+                    Ok(Progress::Idle)
+                })
+            },
+        },
+        Job {
             name: "housekeeping",
             every: Duration::from_secs(60),
             wake: None,

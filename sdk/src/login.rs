@@ -27,6 +27,10 @@ pub struct TokenSet {
     pub open_id: String,
     /// The user, as seen by every app of this company.
     pub union_id: String,
+    /// OpenID Connect id_token (SPEC §13): a JWS to verify with the platform's JWKS
+    /// (`GET /oauth/jwks`); `aud` is the app id, `sub` the `open_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 impl std::fmt::Debug for TokenSet {
@@ -225,5 +229,6 @@ mod tests {
         let dbg = format!("{t:?}");
         assert!(!dbg.contains("at_secret") && !dbg.contains("rt_secret"), "{dbg}");
         assert!(dbg.contains("oid_1"));
+        assert_eq!(t.id_token, None, "answers without an id_token still parse");
     }
 }

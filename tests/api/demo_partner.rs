@@ -51,6 +51,7 @@ async fn sdk_login_calls_work_against_the_platform() {
 
     let t = og.exchange_code(&cb.code, REDIRECT_URI, Some(start.pkce.verifier())).await.expect("exchange");
     assert_eq!((t.token_type.as_str(), t.scope.as_str()), ("Bearer", "openid profile mobile"));
+    assert!(t.id_token.as_deref().is_some_and(|j| j.split('.').count() == 3), "the SDK carries the id_token");
     assert_code(og.exchange_code(&cb.code, REDIRECT_URI, Some(start.pkce.verifier())).await, ErrorCode::U0201, 400);
 
     // That reuse revoked the pair; log in again (consent is remembered).

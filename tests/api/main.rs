@@ -15,6 +15,8 @@ mod jsonapi;
 mod login;
 mod login_browser;
 mod oauth_std;
+mod oidc;
+mod oidc_browser;
 mod operator_cli;
 mod ops;
 mod pay;

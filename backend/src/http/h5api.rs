@@ -14,6 +14,7 @@ use opengate_shared::h5api::{
 
 use crate::domain::scope::{Scope, ScopeSet};
 use crate::login::authorize::{self, Dead, Decision};
+use crate::login::oidc_prompt;
 use crate::login::session::{self, LoginRefused, Session};
 use crate::login::LoginError;
 use crate::state::AppState;
@@ -238,8 +239,9 @@ async fn view_request(
     axum::extract::Query(q): axum::extract::Query<ViewQuery>,
     headers: HeaderMap,
 ) -> H5Result<Response> {
-    let (_, user_id) = user_of(current(&st, &headers).await?)?;
+    let (session, user_id) = user_of(current(&st, &headers).await?)?;
     let p = authorize::pending(&st, &id).await?.map_err(H5ApiError::dead)?;
+    fresh_login(&st, &p, &session).await?;
     let mut view = AuthorizeView {
         app_id: p.app.id.clone(),
         app_name: p.app.name.clone(),
@@ -251,9 +253,10 @@ async fn view_request(
     // Already granted everything asked: no second consent screen (SPEC §12). The device
     // is the partner's, else the page's own (sent as `?device_id=`).
     let device_known = p.req.device_id.is_some() || q.device_id.is_some();
-    if device_known && authorize::already_granted(&st, &p, &user_id).await? {
+    if device_known && !oidc_prompt::consent_forced(&p.req) && authorize::already_granted(&st, &p, &user_id).await? {
         let decision = Decision::Approve { scopes: p.requested.clone(), h5_device_id: q.device_id.as_deref() };
-        view.redirect = Some(authorize::decide(&st, &p, &user_id, decision).await?.map_err(H5ApiError::dead)?);
+        let redirect = authorize::decide(&st, &p, &user_id, session.login_at, decision).await?;
+        view.redirect = Some(redirect.map_err(H5ApiError::dead)?);
     }
     Ok(no_store(view))
 }
@@ -261,9 +264,10 @@ async fn view_request(
 async fn answer_request(State(st): State<AppState>, Path(id): Path<String>, req: Request) -> H5Result<Response> {
     let headers = req.headers().clone();
     let s = checked(&st, &headers).await?;
-    let (_, user_id) = user_of(Some(s))?;
+    let (session, user_id) = user_of(Some(s))?;
     let body: ConsentRequest = json_body(req).await?;
     let p = authorize::pending(&st, &id).await?.map_err(H5ApiError::dead)?;
+    fresh_login(&st, &p, &session).await?;
     let decision = if body.approve {
         let mut v = Vec::new();
         for name in &body.scopes {
@@ -275,8 +279,18 @@ async fn answer_request(State(st): State<AppState>, Path(id): Path<String>, req:
     } else {
         Decision::Deny
     };
-    let redirect = authorize::decide(&st, &p, &user_id, decision).await?.map_err(H5ApiError::dead)?;
+    let redirect = authorize::decide(&st, &p, &user_id, session.login_at, decision).await?.map_err(H5ApiError::dead)?;
     Ok(no_store(RedirectResponse { redirect }))
+}
+
+/// `prompt=login` or `max_age` (OIDC): a session too old for the request ends, and the
+/// page is told `login_required`, so the H5 shows its login page and comes back.
+async fn fresh_login(st: &AppState, p: &authorize::Pending, s: &Session) -> H5Result<()> {
+    if oidc_prompt::login_fresh(&p.req, s.login_at, st.clock.now_ms()) {
+        return Ok(());
+    }
+    session::destroy(st, s).await?;
+    Err(H5ApiError::login_required())
 }
 
 async fn list_grants(State(st): State<AppState>, headers: HeaderMap) -> H5Result<Response> {

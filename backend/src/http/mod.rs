@@ -10,6 +10,7 @@ pub mod h5pay;
 pub mod health;
 pub mod jsonapi;
 pub mod oauth;
+pub mod oidc;
 pub mod open;
 pub mod open_inbound;
 pub mod open_login;
@@ -36,6 +37,7 @@ pub fn app(state: AppState) -> Router {
         .merge(open::router())
         .merge(open_login::router())
         .merge(oauth::router())
+        .merge(oidc::router())
         .merge(h5api::router())
         .merge(h5pay::router())
         .merge(console::router())

@@ -34,9 +34,16 @@ pub fn router() -> Router<AppState> {
 
 /// `GET /oauth/authorize`: checks, then on to the H5 consent page; errors before the
 /// redirect URI is trusted go to the H5 error page, never to the partner.
-async fn authorize_get(State(st): State<AppState>, Query(p): Query<AuthorizeParams>) -> Response {
+async fn authorize_get(State(st): State<AppState>, Query(p): Query<AuthorizeParams>, headers: HeaderMap) -> Response {
     match authorize::start(&st, &p).await {
         Ok(AuthorizeOutcome::Consent(id)) => Redirect::to(&format!("/h5/authorize?request={id}")).into_response(),
+        Ok(AuthorizeOutcome::Silent(id)) => match silent(&st, &id, &headers).await {
+            Ok(url) => Redirect::to(&url).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "authorize (prompt=none) failed");
+                Redirect::to("/h5/error?error=server_error&error_description=try+again+later").into_response()
+            }
+        },
         Ok(AuthorizeOutcome::ErrorRedirect(url)) => Redirect::to(&url).into_response(),
         Ok(AuthorizeOutcome::ErrorPage { error, description }) => {
             let query = url::form_urlencoded::Serializer::new(String::new())
@@ -50,6 +57,15 @@ async fn authorize_get(State(st): State<AppState>, Query(p): Query<AuthorizePara
             Redirect::to("/h5/error?error=server_error&error_description=try+again+later").into_response()
         }
     }
+}
+
+/// `prompt=none`: answered from the browser's H5 session cookie (sent with this
+/// top-level navigation: SameSite=Lax).
+async fn silent(st: &AppState, id: &str, headers: &HeaderMap) -> anyhow::Result<String> {
+    let session =
+        crate::http::h5api::current(st, headers).await.map_err(|_| anyhow::anyhow!("session lookup failed"))?;
+    let user = session.as_ref().and_then(|s| s.user_id.as_deref().map(|u| (u, s.login_at)));
+    Ok(crate::login::oidc_prompt::answer_silently(st, id, user).await?)
 }
 
 /// An RFC 6749 §5.2 error answer.

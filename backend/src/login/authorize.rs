@@ -25,6 +25,14 @@ pub struct AuthorizeParams {
     pub device_id: Option<String>,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
+    /// OpenID Connect: echoed in the id_token (replay protection for the client).
+    pub nonce: Option<String>,
+    /// OpenID Connect: `none`, `login`, `consent` (OIDC Core §3.1.2.1).
+    pub prompt: Option<String>,
+    /// OpenID Connect: the oldest login (seconds) the partner accepts.
+    pub max_age: Option<String>,
+    /// OpenID Connect: accepted; not used yet.
+    pub login_hint: Option<String>,
 }
 
 /// Where `/oauth/authorize` sends the browser.
@@ -32,6 +40,8 @@ pub struct AuthorizeParams {
 pub enum AuthorizeOutcome {
     /// Checked: on to the H5 login/consent page with this request id.
     Consent(String),
+    /// Checked, with `prompt=none`: answer it from the browser's session, no page.
+    Silent(String),
     /// No trusted redirect URI yet: show the H5 error page, never redirect.
     ErrorPage { error: &'static str, description: String },
     /// The redirect URI is trusted: report the error to the partner there.
@@ -153,6 +163,14 @@ pub async fn start(st: &AppState, p: &AuthorizeParams) -> Result<AuthorizeOutcom
         }
         (Some(_), Some(_)) => return Ok(back("invalid_request", "code_challenge_method must be S256")),
     };
+    let nonce = p.nonce.as_deref().filter(|n| !n.is_empty());
+    if nonce.is_some_and(|n| n.len() > 512) {
+        return Ok(back("invalid_request", "nonce must be at most 512 characters"));
+    }
+    let prompt = match super::oidc_prompt::parse(p.prompt.as_deref(), p.max_age.as_deref()) {
+        Ok(x) => x,
+        Err(e) => return Ok(back("invalid_request", &e)),
+    };
     let now = st.clock.now_ms();
     let req = oauth::AuthRequest {
         id: new_secret(prefix::AUTH_REQUEST),
@@ -162,10 +180,18 @@ pub async fn start(st: &AppState, p: &AuthorizeParams) -> Result<AuthorizeOutcom
         state: state.map(str::to_owned),
         device_id: device_id.map(str::to_owned),
         code_challenge: challenge.map(str::to_owned),
+        nonce: nonce.map(str::to_owned),
+        prompt: prompt.prompt,
+        max_age: prompt.max_age,
+        // An OpenID Connect request names `openid` itself (OIDC Core §3.1.2.1).
+        oidc: p.scope.as_deref().unwrap_or("").split(' ').any(|s| s == "openid"),
         expires_at: now + AUTH_REQUEST_TTL_MS,
         used_at: None,
     };
     oauth::insert_auth_request(&st.db.pool, &req, now).await?;
+    if super::oidc_prompt::is_silent(&req) {
+        return Ok(AuthorizeOutcome::Silent(req.id));
+    }
     Ok(AuthorizeOutcome::Consent(req.id))
 }
 
@@ -218,11 +244,13 @@ pub enum Decision<'a> {
 
 /// Answers a pending request: the partner's redirect URI with `code` (or
 /// `error=access_denied`), `state` and `device_id`. `Ok(Err(Dead::Used))` when the
-/// request was answered already (double submit).
+/// request was answered already (double submit). `auth_time` (unix ms) is when the
+/// user logged in, for the id_token.
 pub async fn decide(
     st: &AppState,
     p: &Pending,
     user_id: &str,
+    auth_time: i64,
     decision: Decision<'_>,
 ) -> Result<std::result::Result<String, Dead>> {
     let now = st.clock.now_ms();
@@ -268,6 +296,11 @@ pub async fn decide(
         device_id: device_id.clone(),
         code_challenge: p.req.code_challenge.clone(),
         expires_at: now + CODE_TTL_MS,
+        nonce: p.req.nonce.clone(),
+        auth_time: Some(auth_time),
+        // The partner chose the device: its tokens are bound to it (SPEC §13 userinfo).
+        device_bound: p.req.device_id.is_some(),
+        oidc: p.req.oidc,
     };
     let mut w = st.db.begin_write().await?;
     let tx = &mut w.tx;

@@ -30,6 +30,11 @@ pub struct IssueJob {
     pub now: i64,
     pub access_expires_at: i64,
     pub refresh_expires_at: i64,
+    /// OpenID Connect facts kept with the family (for id_tokens on refresh, userinfo).
+    pub nonce: Option<String>,
+    pub auth_time: Option<i64>,
+    pub device_bound: bool,
+    pub oidc: bool,
 }
 
 type Reply = oneshot::Sender<Result<bool, String>>;
@@ -129,12 +134,14 @@ async fn record(db: &Db, jobs: &[IssueJob]) -> sqlx::Result<Vec<bool>> {
     // 2. Families, access tokens, refresh tokens of the winners.
     for chunk in chunks(&winners) {
         let sql = format!(
-            "INSERT INTO token_families (id, app_id, user_id, code_hash, device_id, created_at) VALUES {}",
-            placeholders(chunk.len(), 6, 1)
+            "INSERT INTO token_families (id, app_id, user_id, code_hash, device_id, created_at, nonce, auth_time, \
+             device_bound, oidc) VALUES {}",
+            placeholders(chunk.len(), 10, 1)
         );
         let mut q = sqlx::query(&sql);
         for j in chunk {
             q = q.bind(&j.family_id).bind(&j.app_id).bind(&j.user_id).bind(&j.code_hash).bind(&j.device_id).bind(j.now);
+            q = q.bind(&j.nonce).bind(j.auth_time).bind(i64::from(j.device_bound)).bind(i64::from(j.oidc));
         }
         q.execute(&mut *w.tx).await?;
 

@@ -6,6 +6,10 @@
 pub mod authorize;
 pub mod introspect_cache;
 pub mod issue_batch;
+pub mod oidc;
+pub mod oidc_cli;
+pub mod oidc_keys;
+pub mod oidc_prompt;
 pub mod session;
 pub mod tokens;
 

@@ -18,6 +18,8 @@ pub struct Session {
     pub csrf_token: String,
     pub user_id: Option<String>,
     pub info: SessionInfo,
+    /// Unix ms the user logged in (OIDC `auth_time`); the creation time when anonymous.
+    pub login_at: i64,
 }
 
 /// The session of this cookie value, if live.
@@ -42,6 +44,7 @@ pub async fn load(st: &AppState, cookie: &str) -> Result<Option<Session>> {
         id_hash,
         csrf_token: row.csrf_token.clone(),
         user_id: row.user_id,
+        login_at: row.created_at,
         info: SessionInfo { csrf_token: row.csrf_token, user },
     }))
 }

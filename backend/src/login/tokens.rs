@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::issue_batch::IssueJob;
+use super::oidc::{self, IdTokenFacts};
 use super::{hash_secret, new_secret, prefix, LoginError, Result, USED_CODE_RETENTION_MS};
 use crate::domain::scope::{pkce_s256_matches, Scope, ScopeSet};
 use crate::state::AppState;
@@ -21,6 +22,9 @@ pub struct TokenSet {
     pub scope: String,
     pub open_id: String,
     pub union_id: String,
+    /// OpenID Connect (SPEC §13): with scope `openid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 fn grant_err(msg: &str) -> LoginError {
@@ -63,6 +67,7 @@ fn token_set(st: &AppState, access: String, refresh: String, scope: String, ids:
         scope,
         open_id: ids.0,
         union_id: ids.1,
+        id_token: None,
     }
 }
 
@@ -122,6 +127,26 @@ pub async fn exchange_code(
         now,
         access_expires_at: now + cfg.access_token_ttl_secs * 1000,
         refresh_expires_at: now + cfg.refresh_token_ttl_secs * 1000,
+        nonce: c.nonce.clone(),
+        auth_time: c.auth_time,
+        device_bound: c.device_bound,
+        oidc: c.oidc,
+    };
+    // Signed before the exchange is recorded: a signing failure leaves the code unused.
+    let id_token = if c.oidc {
+        let facts = IdTokenFacts {
+            app_id,
+            user_id: &job.user_id,
+            open_id: &user_ids.0,
+            union_id: &user_ids.1,
+            scope: &scope,
+            nonce: c.nonce.as_deref(),
+            auth_time: c.auth_time,
+            access_token: &access,
+        };
+        Some(oidc::id_token(st, &facts).await?)
+    } else {
+        None
     };
     // Claimed by the database (first use wins), recorded with its tokens in one
     // transaction shared with other exchanges waiting at the same time.
@@ -129,7 +154,9 @@ pub async fn exchange_code(
     if !won {
         return Err(reuse_of_code(st, &code_hash, now).await?);
     }
-    Ok(token_set(st, access, refresh, scope.to_string(), user_ids))
+    let mut set = token_set(st, access, refresh, scope.to_string(), user_ids);
+    set.id_token = id_token;
+    Ok(set)
 }
 
 /// A second use of a code: every token issued from it is revoked (SPEC §5.5).
@@ -195,7 +222,22 @@ pub async fn refresh(st: &AppState, app_id: &str, refresh_token: &str, scope: Op
         w.rollback().await?;
         return Err(grant_err("refresh_token was revoked; log the user in again"));
     }
-    let set = issue_pair(st, &mut w.tx, &row.family_id, &scope, user_ids, now).await?;
+    let mut set = issue_pair(st, &mut w.tx, &row.family_id, &scope, user_ids, now).await?;
+    if row.oidc {
+        // The same login: the original nonce and auth_time (OIDC Core §12.2).
+        let facts = IdTokenFacts {
+            app_id,
+            user_id: &row.user_id,
+            open_id: &set.open_id,
+            union_id: &set.union_id,
+            scope: &scope,
+            nonce: row.nonce.as_deref(),
+            auth_time: row.auth_time,
+            access_token: &set.access_token,
+        };
+        // Signed before the commit: a failure rolls the rotation back.
+        set.id_token = Some(oidc::id_token(st, &facts).await?);
+    }
     w.commit().await?;
     Ok(set)
 }

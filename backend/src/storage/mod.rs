@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod nonces;
 pub mod notify;
 pub mod oauth;
+pub mod oidc;
 pub mod pay;
 pub mod refunds;
 pub mod sessions;

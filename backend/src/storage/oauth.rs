@@ -68,6 +68,12 @@ pub struct AuthRequest {
     pub state: Option<String>,
     pub device_id: Option<String>,
     pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    /// The request named scope `openid` itself: its login gets id_tokens.
+    pub oidc: bool,
+    /// OIDC `prompt` (space-separated values) and `max_age` (seconds).
+    pub prompt: Option<String>,
+    pub max_age: Option<i64>,
     pub expires_at: i64,
     pub used_at: Option<i64>,
 }
@@ -79,7 +85,7 @@ pub async fn insert_auth_request<'e, E: Executor<'e, Database = Any>>(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO auth_requests (id, app_id, redirect_uri, scope, state, device_id, code_challenge, created_at, \
-         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         expires_at, nonce, prompt, max_age, oidc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&r.id)
     .bind(&r.app_id)
@@ -90,6 +96,10 @@ pub async fn insert_auth_request<'e, E: Executor<'e, Database = Any>>(
     .bind(&r.code_challenge)
     .bind(now)
     .bind(r.expires_at)
+    .bind(&r.nonce)
+    .bind(&r.prompt)
+    .bind(r.max_age)
+    .bind(i64::from(r.oidc))
     .execute(ex)
     .await
     .map(|_| ())
@@ -100,7 +110,8 @@ pub async fn get_auth_request<'e, E: Executor<'e, Database = Any>>(
     id: &str,
 ) -> sqlx::Result<Option<AuthRequest>> {
     let row = sqlx::query(
-        "SELECT id, app_id, redirect_uri, scope, state, device_id, code_challenge, expires_at, used_at \
+        "SELECT id, app_id, redirect_uri, scope, state, device_id, code_challenge, expires_at, used_at, nonce, \
+         prompt, max_age, oidc \
          FROM auth_requests WHERE id = $1",
     )
     .bind(id)
@@ -115,6 +126,10 @@ pub async fn get_auth_request<'e, E: Executor<'e, Database = Any>>(
             state: r.try_get("state")?,
             device_id: r.try_get("device_id")?,
             code_challenge: r.try_get("code_challenge")?,
+            nonce: r.try_get("nonce")?,
+            prompt: r.try_get("prompt")?,
+            oidc: r.try_get::<i64, _>("oidc")? != 0,
+            max_age: r.try_get("max_age")?,
             expires_at: r.try_get("expires_at")?,
             used_at: r.try_get("used_at")?,
         })
@@ -207,12 +222,20 @@ pub struct Code {
     pub device_id: String,
     pub code_challenge: Option<String>,
     pub expires_at: i64,
+    /// OpenID Connect: the authorize request's nonce, the login time (unix ms), and
+    /// whether the partner chose the device.
+    pub nonce: Option<String>,
+    pub auth_time: Option<i64>,
+    pub device_bound: bool,
+    /// An OpenID Connect login (id_tokens are issued).
+    pub oidc: bool,
 }
 
 pub async fn insert_code<'e, E: Executor<'e, Database = Any>>(ex: E, c: &Code, now: i64) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO auth_codes (code_hash, app_id, user_id, redirect_uri, scope, device_id, code_challenge, \
-         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         created_at, expires_at, nonce, auth_time, device_bound, oidc) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&c.code_hash)
     .bind(&c.app_id)
@@ -223,6 +246,10 @@ pub async fn insert_code<'e, E: Executor<'e, Database = Any>>(ex: E, c: &Code, n
     .bind(&c.code_challenge)
     .bind(now)
     .bind(c.expires_at)
+    .bind(&c.nonce)
+    .bind(c.auth_time)
+    .bind(i64::from(c.device_bound))
+    .bind(i64::from(c.oidc))
     .execute(ex)
     .await
     .map(|_| ())
@@ -231,7 +258,7 @@ pub async fn insert_code<'e, E: Executor<'e, Database = Any>>(ex: E, c: &Code, n
 pub async fn get_code<'e, E: Executor<'e, Database = Any>>(ex: E, code_hash: &str) -> sqlx::Result<Option<Code>> {
     let row = sqlx::query(
         "SELECT c.code_hash, c.app_id, c.user_id, c.redirect_uri, c.scope, c.device_id, c.code_challenge, \
-         c.expires_at, c.used_at, o.open_id, un.union_id FROM auth_codes c JOIN apps a ON a.id = c.app_id \
+         c.expires_at, c.used_at, c.nonce, c.auth_time, c.device_bound, c.oidc, o.open_id, un.union_id FROM auth_codes c JOIN apps a ON a.id = c.app_id \
          LEFT JOIN open_ids o ON o.user_id = c.user_id AND o.app_id = c.app_id \
          LEFT JOIN union_ids un ON un.user_id = c.user_id AND un.company_id = a.company_id \
          WHERE c.code_hash = $1",
@@ -253,6 +280,10 @@ pub async fn get_code<'e, E: Executor<'e, Database = Any>>(ex: E, code_hash: &st
             device_id: r.try_get("device_id")?,
             code_challenge: r.try_get("code_challenge")?,
             expires_at: r.try_get("expires_at")?,
+            nonce: r.try_get("nonce")?,
+            auth_time: r.try_get("auth_time")?,
+            device_bound: r.try_get::<i64, _>("device_bound")? != 0,
+            oidc: r.try_get::<i64, _>("oidc")? != 0,
         })
     })
     .transpose()
@@ -380,6 +411,11 @@ pub struct TokenRow {
     pub ids: Option<(String, String)>,
     /// Access tokens only: `(nickname, avatar_url, mobile)`.
     pub profile: Option<(String, Option<String>, Option<String>)>,
+    /// The family's OpenID Connect facts (see [`Code`]).
+    pub nonce: Option<String>,
+    pub auth_time: Option<i64>,
+    pub device_bound: bool,
+    pub oidc: bool,
 }
 
 fn token_row(r: &sqlx::any::AnyRow, refresh: bool) -> sqlx::Result<TokenRow> {
@@ -402,6 +438,10 @@ fn token_row(r: &sqlx::any::AnyRow, refresh: bool) -> sqlx::Result<TokenRow> {
         } else {
             Some((r.try_get("nickname")?, r.try_get("avatar_url")?, r.try_get("mobile")?))
         },
+        nonce: r.try_get("nonce")?,
+        auth_time: r.try_get("auth_time")?,
+        device_bound: r.try_get::<i64, _>("device_bound")? != 0,
+        oidc: r.try_get::<i64, _>("oidc")? != 0,
     })
 }
 
@@ -412,7 +452,8 @@ pub async fn access_token<'e, E: Executor<'e, Database = Any>>(
     // One round trip for everything introspection and user/info need.
     let row = sqlx::query(
         "SELECT t.family_id, f.app_id, f.user_id, f.device_id, t.scope, t.created_at, t.expires_at, \
-         t.revoked_at AS t_revoked, f.revoked_at AS f_revoked, o.open_id, un.union_id, \
+         t.revoked_at AS t_revoked, f.revoked_at AS f_revoked, f.nonce, f.auth_time, f.device_bound, f.oidc, \
+         o.open_id, un.union_id, \
          us.nickname, us.avatar_url, us.mobile \
          FROM access_tokens t JOIN token_families f ON f.id = t.family_id \
          JOIN apps a ON a.id = f.app_id \
@@ -433,7 +474,7 @@ pub async fn refresh_token<'e, E: Executor<'e, Database = Any>>(
 ) -> sqlx::Result<Option<TokenRow>> {
     let row = sqlx::query(
         "SELECT t.family_id, f.app_id, f.user_id, f.device_id, t.scope, t.created_at, t.expires_at, t.used_at, \
-         t.access_hash, t.revoked_at AS t_revoked, f.revoked_at AS f_revoked \
+         t.access_hash, t.revoked_at AS t_revoked, f.revoked_at AS f_revoked, f.nonce, f.auth_time, f.device_bound, f.oidc \
          FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id WHERE t.token_hash = $1",
     )
     .bind(token_hash)

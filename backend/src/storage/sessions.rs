@@ -31,6 +31,9 @@ pub struct SessionRow {
     pub nickname: Option<String>,
     pub mobile: Option<String>,
     pub email: Option<String>,
+    /// When the session was made: for a logged-in session, when the user logged in
+    /// (a login always makes a new session).
+    pub created_at: i64,
 }
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(
@@ -39,7 +42,7 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(
     now: i64,
 ) -> sqlx::Result<Option<SessionRow>> {
     let row = sqlx::query(
-        "SELECT s.csrf_token, s.user_id, u.nickname, u.mobile, u.email FROM h5_sessions s \
+        "SELECT s.csrf_token, s.user_id, s.created_at, u.nickname, u.mobile, u.email FROM h5_sessions s \
          LEFT JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2",
     )
     .bind(id_hash)
@@ -53,6 +56,7 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(
             nickname: r.try_get("nickname")?,
             mobile: r.try_get("mobile")?,
             email: r.try_get("email")?,
+            created_at: r.try_get("created_at")?,
         })
     })
     .transpose()

@@ -6,33 +6,11 @@
 
 use std::time::Duration;
 
-use axum::extract::RawQuery;
-use axum::routing::get;
 use fantoccini::Locator;
-use opengate_e2e::login::{authorize_query, exchange_at, query_of, refresh, user, user_info, PASSWORD};
+use opengate_e2e::login::{
+    authorize_query, exchange_at, partner_callback, query_of, refresh, user, user_info, PASSWORD,
+};
 use opengate_e2e::{assert_error, browser, create_partner, spawn_app};
-use tokio::sync::mpsc;
-
-/// The partner's redirect target: a real HTTP server that hands each query to the test.
-async fn partner_callback() -> (String, mpsc::UnboundedReceiver<String>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let app = axum::Router::new().route(
-        "/callback",
-        get(move |RawQuery(q): RawQuery| {
-            let tx = tx.clone();
-            async move {
-                let _ = tx.send(q.unwrap_or_default());
-                axum::response::Html("<h1 id=partner>Partner received the login</h1>")
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://{addr}/callback"), rx)
-}
 
 async fn wait_for(b: &browser::Browser, css: &str) -> fantoccini::elements::Element {
     b.element(css, Duration::from_secs(20)).await

@@ -7,38 +7,14 @@
 
 use std::time::Duration;
 
-use axum::extract::RawQuery;
-use axum::routing::get;
 use opengate_e2e::browser;
 use opengate_e2e::demo_partner::spawn_public_app;
-use opengate_e2e::login::{query_of, user, PASSWORD};
+use opengate_e2e::login::{partner_callback, query_of, user, PASSWORD};
 use openidconnect::core::{CoreClient, CoreIdTokenVerifier, CoreProviderMetadata, CoreResponseType};
 use openidconnect::{
     AccessTokenHash, AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
     OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
-use tokio::sync::mpsc;
-
-/// The partner's redirect target: hands each query to the test.
-async fn partner_callback() -> (String, mpsc::UnboundedReceiver<String>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let app = axum::Router::new().route(
-        "/callback",
-        get(move |RawQuery(q): RawQuery| {
-            let tx = tx.clone();
-            async move {
-                let _ = tx.send(q.unwrap_or_default());
-                axum::response::Html("<h1 id=partner>Partner received the login</h1>")
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://{addr}/callback"), rx)
-}
 
 async fn log_in(b: &browser::Browser, mobile: &str) {
     let wait = Duration::from_secs(20);

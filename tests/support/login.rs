@@ -213,3 +213,26 @@ pub async fn tokens(app: &TestApp, s: &LoginSetup, scope: &str, granted: &[&str]
 pub fn email() -> String {
     format!("{}@example.com", unique("u"))
 }
+
+/// The partner's redirect target: a real HTTP server that hands each query it gets
+/// to the test (browser login tests).
+pub async fn partner_callback() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use axum::extract::RawQuery;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/callback",
+        axum::routing::get(move |RawQuery(q): RawQuery| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(q.unwrap_or_default());
+                axum::response::Html("<h1 id=partner>Partner received the login</h1>")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/callback"), rx)
+}

@@ -255,3 +255,15 @@ pub async fn deliveries(st: &AppState, user_id: &str, app_id: &str, order_id: &s
         .collect();
     Ok(DeliveryLog { order_id: order_id.to_owned(), notifications })
 }
+
+/// The app's statement of one UTC day (SPEC §13), the CSV its partner server downloads
+/// from `/open/v1/pay/statements`, and whether the day is over (the file is final).
+pub async fn statement(st: &AppState, user_id: &str, app_id: &str, date: &str) -> Result<(String, bool)> {
+    owned(st, user_id, app_id).await?;
+    crate::pay::statement::daily(st, app_id, date).await.map_err(|e| match e {
+        crate::pay::PayError::Invalid(m) => AdminError::Invalid(m),
+        crate::pay::PayError::NoPermission => AdminError::Conflict(e.to_string()),
+        crate::pay::PayError::Internal(err) => AdminError::Other(err),
+        other => AdminError::Other(anyhow::anyhow!("statement: {other}")),
+    })
+}

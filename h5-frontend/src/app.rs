@@ -89,11 +89,33 @@ fn switch(route: Route) -> Html {
     }
 }
 
-/// A page of the other bundle, reached inside this one (history): loaded afresh.
+thread_local! {
+    /// The address this document was loaded for: the server chose this bundle for it.
+    static LOADED_FOR: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Remembers the address the server answered with this bundle (at start).
+pub fn remember_loaded_address() {
+    LOADED_FOR.with(|a| *a.borrow_mut() = nav::current_path_and_query());
+}
+
+/// A page of the other bundle, reached inside this one (history): loaded afresh. Never
+/// for the address this document was loaded for: the server sent this bundle for it,
+/// so reloading would loop (the two lists of extra pages disagree); not found instead.
 #[function_component(OtherBundle)]
 pub fn other_bundle() -> Html {
-    use_effect_with((), |_| nav::replace(&nav::current_path_and_query()));
-    html! { <main aria-busy="true"></main> }
+    let here = nav::current_path_and_query();
+    let loaded_here = LOADED_FOR.with(|a| *a.borrow() == here);
+    use_effect_with((), move |_| {
+        if !loaded_here {
+            nav::replace(&here);
+        }
+    });
+    if loaded_here {
+        html! { <NotFound /> }
+    } else {
+        html! { <main aria-busy="true"></main> }
+    }
 }
 
 #[function_component(NotFound)]

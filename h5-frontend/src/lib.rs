@@ -15,11 +15,13 @@ pub mod session;
 
 /// Mounts the first-load bundle's app on `<body>`.
 pub fn start() {
+    app::remember_loaded_address();
     yew::Renderer::<app::App>::new().render();
 }
 
 /// Mounts the extra bundle's app (the developer console, the payment history).
 pub fn start_extra() {
     app::set_running_extra();
+    app::remember_loaded_address();
     yew::Renderer::<app::ExtraApp>::new().render();
 }

@@ -17,6 +17,8 @@
 //! - `POST /api/console/apps/{app}/permissions/{permission}/apply` → [`ConsoleApp`]
 //! - `GET  /api/console/apps/{app}/orders?limit=&before=&trade_no=` → [`OrderPage`]
 //! - `GET  /api/console/apps/{app}/orders/{order_id}/deliveries` → [`DeliveryLog`]
+//! - `GET  /api/console/apps/{app}/statement?date=YYYY-MM-DD` → the day's statement CSV
+//!   (SPEC §13, as `/open/v1/pay/statements`; a download, not JSON)
 //!
 //! Error codes besides the H5 ones: `conflict` (409: e.g. the most active keys already,
 //! or applying for a permission the app has), `invalid_request` (400, message names

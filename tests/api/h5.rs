@@ -15,6 +15,16 @@ async fn h5_status_page_renders_in_chromium() {
     // Client-side routes fall back to index.html and render the not-found page.
     b.client.goto(&app.url("/h5/no/such/page")).await.expect("navigate");
     b.wait_text("h1", |t| t == "Page not found", Duration::from_secs(20)).await;
+    // Addresses the two bundles might see differently never reload in a loop (the
+    // server sends `/h5/console/a/b` to the extra bundle, which has no such page).
+    for path in ["/h5", "/h5/account/", "/h5/console/", "/h5/login/", "/h5/console/a/b"] {
+        b.client.goto(&app.url(path)).await.expect("navigate");
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        b.client.execute("window.__og_mark = 1;", vec![]).await.expect("mark");
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let mark = b.client.execute("return window.__og_mark;", vec![]).await.expect("mark");
+        assert_eq!(mark, serde_json::json!(1), "{path} reloads itself");
+    }
     b.close().await;
 }
 

@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod console;
+mod console_statement;
 mod demo_partner;
 mod docs_api;
 mod h5;

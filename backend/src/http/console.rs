@@ -3,8 +3,8 @@
 //! [`crate::console`].
 
 use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use opengate_shared::console::{CreatedKey, NotifyUrlRequest, RotatedSecret, ValueRequest};
@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/console/apps/{app}/permissions/{permission}/apply", post(apply))
         .route("/api/console/apps/{app}/orders", get(orders))
         .route("/api/console/apps/{app}/orders/{order_id}/deliveries", get(deliveries))
+        .route("/api/console/apps/{app}/statement", get(statement))
 }
 
 impl From<AdminError> for H5ApiError {
@@ -206,4 +207,43 @@ async fn deliveries(
 ) -> H5Result<Response> {
     let user = reader(&st, &headers).await?;
     Ok(no_store(console::deliveries(&st, &user, &app, &order_id).await?))
+}
+
+/// `GET /api/console/apps/{app}/statement?date=YYYY-MM-DD`: the day's statement CSV as
+/// a download (the same file as `/open/v1/pay/statements`). A read: the session is
+/// enough, as for the orders.
+async fn statement(
+    State(st): State<AppState>,
+    Path(app): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> H5Result<Response> {
+    let user = reader(&st, &headers).await?;
+    let mut date = None;
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "date" if date.is_none() => date = Some(v.into_owned()),
+            other => {
+                return Err(H5ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    format!("{other:?}: give only date, once"),
+                ))
+            }
+        }
+    }
+    let Some(date) = date else {
+        return Err(H5ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", "date: is required (YYYY-MM-DD)"));
+    };
+    let (csv, last) = console::statement(&st, &user, &app, &date).await?;
+    let mut resp = csv.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("x-og-statement-final", HeaderValue::from_static(if last { "true" } else { "false" }));
+    // `date` passed `daily`'s parser (YYYY-MM-DD), so it is a safe file name.
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"statement-{app}-{date}.csv\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
 }

@@ -29,8 +29,8 @@ pub const EXTRA_DIR: &str = "extra";
 /// these with the extra bundle's page, every other route with the first-load page.
 fn is_extra_page(path: &str) -> bool {
     let path = path.strip_prefix("/h5").unwrap_or(path);
-    matches!(path, "" | "/" | "/apps" | "/account" | "/account/payments" | "/console" | "/console/")
-        || path.starts_with("/console/")
+    let path = if path.len() > 1 { path.strip_suffix('/').unwrap_or(path) } else { path };
+    matches!(path, "" | "/" | "/apps" | "/account" | "/account/payments" | "/console") || path.starts_with("/console/")
 }
 
 pub fn router(dir: &Path, https: bool) -> Router<AppState> {
@@ -225,7 +225,7 @@ mod tests {
 
     #[test]
     fn extra_pages_by_path() {
-        for p in ["/", "", "/h5/", "/apps", "/account", "/account/payments", "/console", "/console/app_1/orders/o"] {
+        for p in ["/", "", "/h5/", "/apps", "/account/", "/account/payments", "/console", "/console/app_1/orders/o"] {
             assert!(is_extra_page(p), "{p}");
         }
         for p in ["/login", "/authorize", "/pay/ord_1", "/error", "/accounts", "/consoles", "/no/such/page"] {

@@ -221,6 +221,11 @@ pub const ZH_CONSOLE: ConsoleTexts = ConsoleTexts {
     orders_none: "暂无订单",
     orders_no_match: "没有该商户订单号的订单。",
     orders_more: "加载更多",
+    statement_title: "对账单",
+    statement_date: "日期（UTC）",
+    statement_download: "下载对账单",
+    statement_note:
+        "与服务器从 /open/v1/pay/statements 获取的 CSV 相同：该 UTC 日结算的所有支付和退款。当天的对账单还可能增加。",
     order_pending: "待支付",
     order_paid: "已支付",
     order_failed: "支付失败",

@@ -11,6 +11,7 @@ use yew_router::prelude::*;
 use super::keys::keys_section;
 use super::orders::{orders_section, use_orders};
 use super::settings::{list_section, notify_section, permissions_section};
+use super::statement::StatementSection;
 use super::{form_of, labeled, pending, Ctl, Secret};
 use crate::api::console::{self as api, Change, Changed};
 use crate::app::Route;
@@ -152,6 +153,7 @@ pub fn console_app_page(props: &ConsoleAppPageProps) -> Html {
             { notify_section(&ctl) }
             { permissions_section(&ctl) }
             { orders_section(t, &navigator, &orders) }
+            <StatementSection app_id={AttrValue::from(app.app_id.clone())} />
         </main>
     }
 }

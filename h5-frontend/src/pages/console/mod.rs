@@ -11,6 +11,7 @@ mod deliveries;
 mod keys;
 mod orders;
 mod settings;
+mod statement;
 
 use std::rc::Rc;
 
